@@ -1,0 +1,228 @@
+import { concatBytes, writeAll } from "../protocol/bytes.ts";
+import { type ReplyKindCode, TextResponseFramer } from "../protocol/text/response_parser.ts";
+import { BackendError, type ReplyHandler } from "./reply_handler.ts";
+import { RequestQueue } from "./request_queue.ts";
+
+/** How a connection reaches its server and how long it waits. */
+export interface ConnectionOptions {
+  /** Host name or address of the memcached server. */
+  hostname: string;
+  /** TCP port of the memcached server. */
+  port: number;
+  /** Milliseconds to wait for a connection, and for a reply while any is due. */
+  timeoutMs: number;
+  /** Told of every failure (connect, timeout, I/O, garbage) and of each batch of good replies. */
+  onHealth(ok: boolean, error?: BackendError): void;
+}
+
+const READ_BUFFER_SIZE = 64 * 1024;
+
+/**
+ * One pipelined connection to a memcached server, shared by many clients.
+ *
+ * Requests are written in the order they are sent, coalesced into one write per microtask, and
+ * their replies are matched to them in that order. When anything goes wrong every request in
+ * flight fails at once, the socket is closed, and the next request reconnects.
+ */
+export class BackendConnection {
+  readonly #options: ConnectionOptions;
+  readonly #server: string;
+  readonly #queue = new RequestQueue();
+  readonly #framer = new TextResponseFramer();
+  #conn: Deno.TcpConn | null = null;
+  #connecting = false;
+  #out: Uint8Array[] = [];
+  #outBytes = 0;
+  #flushScheduled = false;
+  #writing = false;
+  #buf = new Uint8Array(READ_BUFFER_SIZE);
+  #start = 0;
+  #end = 0;
+  /** When a reply last arrived, or the queue last became non-empty. */
+  #lastProgress = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  /** @param options Where to connect, and whom to tell about failures. */
+  constructor(options: ConnectionOptions) {
+    this.#options = options;
+    this.#server = `${options.hostname}:${options.port}`;
+  }
+
+  /** Requests waiting for a reply on this connection. */
+  get inFlight(): number {
+    return this.#queue.size;
+  }
+
+  /** Sends one request; its reply, or its failure, goes to `handler` with `tag`. */
+  send(bytes: Uint8Array, kind: ReplyKindCode, handler: ReplyHandler, tag: number): void {
+    if (this.#closed) {
+      handler.onFailure(new BackendError(this.#server, "proxy is shutting down"), tag);
+      return;
+    }
+    if (this.#queue.size === 0) this.#lastProgress = Date.now();
+    this.#queue.push(handler, tag, kind);
+    this.#out.push(bytes);
+    this.#outBytes += bytes.length;
+    if (this.#conn === null) {
+      if (!this.#connecting) this.#connect();
+    } else if (!this.#flushScheduled && !this.#writing) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  /** Fails what is in flight and closes the socket for good. */
+  close(): void {
+    this.#closed = true;
+    this.#fail(new BackendError(this.#server, "proxy is shutting down"), false);
+  }
+
+  async #connect(): Promise<void> {
+    this.#connecting = true;
+    this.#startTimer();
+    const { hostname, port, timeoutMs } = this.#options;
+    let conn: Deno.TcpConn | null = null;
+    try {
+      conn = await Deno.connect({ hostname, port, signal: AbortSignal.timeout(timeoutMs) });
+      conn.setNoDelay(true);
+    } catch (error) {
+      this.#connecting = false;
+      const reason = error instanceof DOMException && error.name === "TimeoutError"
+        ? `connect timed out after ${timeoutMs} ms`
+        : `connect failed: ${(error as Error).message}`;
+      this.#fail(new BackendError(this.#server, reason), true);
+      return;
+    }
+    this.#connecting = false;
+    if (this.#closed) {
+      conn.close();
+      return;
+    }
+    this.#conn = conn;
+    this.#lastProgress = Date.now();
+    this.#readLoop(conn);
+    this.#flush();
+  }
+
+  #flush = async (): Promise<void> => {
+    this.#flushScheduled = false;
+    const conn = this.#conn;
+    if (conn === null || this.#writing) return;
+    this.#writing = true;
+    try {
+      while (this.#out.length > 0 && conn === this.#conn) {
+        const data = concatBytes(this.#out, this.#outBytes);
+        this.#out = [];
+        this.#outBytes = 0;
+        await writeAll(conn, data);
+      }
+    } catch (error) {
+      if (conn === this.#conn) {
+        this.#fail(
+          new BackendError(this.#server, `write failed: ${(error as Error).message}`),
+          true,
+        );
+      }
+    } finally {
+      this.#writing = false;
+    }
+  };
+
+  async #readLoop(conn: Deno.TcpConn): Promise<void> {
+    let reason = "server closed the connection";
+    try {
+      while (true) {
+        if (this.#end === this.#buf.length) this.#makeRoom();
+        const n = await conn.read(this.#buf.subarray(this.#end));
+        if (n === null) break;
+        this.#end += n;
+        this.#deliver();
+      }
+    } catch (error) {
+      reason = error instanceof TypeError
+        ? `server sent an invalid reply: ${error.message}`
+        : `read failed: ${(error as Error).message}`;
+    }
+    if (conn === this.#conn) this.#fail(new BackendError(this.#server, reason), true);
+  }
+
+  /** Hands every complete reply in the buffer to its request's handler. */
+  #deliver(): void {
+    const queue = this.#queue;
+    let delivered = false;
+    while (queue.size > 0) {
+      const end = this.#framer.frame(this.#buf, this.#start, this.#end, queue.headKind);
+      if (end < 0) break;
+      const reply = this.#buf.slice(this.#start, end);
+      this.#start = end;
+      queue.shift();
+      delivered = true;
+      queue.handler!.onReply(reply, queue.tag);
+    }
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+    } else if (queue.size === 0) {
+      throw new TypeError("bytes arrived that no request asked for");
+    }
+    if (delivered) {
+      this.#lastProgress = Date.now();
+      this.#options.onHealth(true);
+    }
+  }
+
+  /** Makes room to read into: moves the partial reply to the front, or doubles the buffer. */
+  #makeRoom(): void {
+    const live = this.#end - this.#start;
+    if (this.#start > 0) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+    } else {
+      const grown = new Uint8Array(this.#buf.length * 2);
+      grown.set(this.#buf);
+      this.#buf = grown;
+    }
+    this.#start = 0;
+    this.#end = live;
+  }
+
+  #startTimer(): void {
+    if (this.#timer !== undefined) return;
+    const period = Math.max(5, Math.min(250, this.#options.timeoutMs / 4));
+    const timer = setInterval(this.#checkTimeout, period);
+    Deno.unrefTimer(timer as unknown as number);
+    this.#timer = timer;
+  }
+
+  #checkTimeout = (): void => {
+    if (this.#queue.size === 0 || this.#connecting) return;
+    const waited = Date.now() - this.#lastProgress;
+    if (waited > this.#options.timeoutMs) {
+      this.#fail(new BackendError(this.#server, `timed out after ${waited} ms`), true);
+    }
+  };
+
+  /** Fails every request in flight, drops the socket and the buffers. */
+  #fail(error: BackendError, report: boolean): void {
+    const conn = this.#conn;
+    this.#conn = null;
+    if (conn !== null) {
+      try {
+        conn.close();
+      } catch {
+        // Already closed by the peer: nothing left to release.
+      }
+    }
+    this.#out = [];
+    this.#outBytes = 0;
+    this.#start = this.#end = 0;
+    if (this.#buf.length > READ_BUFFER_SIZE) this.#buf = new Uint8Array(READ_BUFFER_SIZE);
+    this.#framer.reset();
+    if (this.#closed) clearInterval(this.#timer);
+    if (report) this.#options.onHealth(false, error);
+    const queue = this.#queue;
+    while (queue.size > 0) {
+      queue.shift();
+      queue.handler!.onFailure(error, queue.tag);
+    }
+  }
+}

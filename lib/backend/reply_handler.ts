@@ -1,0 +1,23 @@
+/**
+ * What a backend hands replies to. One handler may wait for several replies at once: the `tag`
+ * given with each request comes back with its reply, so a multi-server operation needs no
+ * closure per server.
+ */
+export interface ReplyHandler {
+  /** A complete reply, owned by the handler. */
+  onReply(reply: Uint8Array, tag: number): void;
+  /** The request got no reply: the server is down, timed out, or broke the connection. */
+  onFailure(error: BackendError, tag: number): void;
+}
+
+/** Why a backend could not answer a request. */
+export class BackendError extends Error {
+  /**
+   * @param server The backend's `host:port`.
+   * @param message What happened, ready for a `SERVER_ERROR` line.
+   */
+  constructor(readonly server: string, message: string) {
+    super(message);
+    this.name = "BackendError";
+  }
+}

@@ -1,0 +1,172 @@
+import { parseArgs } from "../deps.ts";
+import { DISTRIBUTION_NAMES, type DistributionName } from "../distribution/build.ts";
+import { HASH_NAMES, type HashName } from "../hash/hash_functions.ts";
+import { type ListenConfig, POOL_DEFAULTS, type ProxyConfig } from "./proxy_config.ts";
+import { ConfigError, parsePort, parseServer } from "./server_address.ts";
+
+/** What the command line asks for: a proxy to run, or only help or the version. */
+export type CommandLine =
+  | { action: "run"; config: ProxyConfig; warnings: string[] }
+  | { action: "help" }
+  | { action: "version" };
+
+/** The usage text printed by `--help` and after a bad flag. */
+export const USAGE = `Usage: memrelay [options] -s host:port [-s host:port ...] [-b host:port ...]
+
+magent's flags:
+  -s, --server host:port[:weight]  a primary memcached server (repeatable, at least one)
+  -b, --backup host:port[:weight]  a backup server; every key has one replica on the backups
+  -p, --port N                     TCP port to listen on (default 11211; 0: no TCP listener)
+  -l, --listen ADDR                address to listen on (default 127.0.0.1; 0.0.0.0 for all)
+  -n, --max-conns N                most client connections at once (default 4096)
+  -f, --unix-socket PATH           also listen on this unix socket
+  -i, --server-connections N       pipelined connections per server (default 1)
+  -k, --ketama                     ketama placement (the default; accepted for magent users)
+  -D, --no-daemon                  accepted: memrelay always runs in the foreground
+  -u, --user USER / -g, --group G  not supported by Deno: a warning is printed
+  -v, --verbose                    log debug events
+  -h, --help                       print this help
+  -V, --version                    print the version
+
+More:
+  -t, --timeout MS                 connect and reply timeout per server (default 1000)
+      --hash NAME                  ${HASH_NAMES.join(", ")}
+                                   (default fnv1a_64)
+      --distribution NAME          ${DISTRIBUTION_NAMES.join(", ")} (default ketama;
+                                   magent: magent's own hash modulo the server count)
+      --hash-tag XY                hash only the part of a key between X and Y, e.g. {}
+  -I, --max-item-size BYTES        largest value accepted (default 1048576)
+      --server-failure-limit N     failures before a server is marked down (default 2)
+      --server-retry-timeout MS    first wait before a down server is probed (default 1000)
+
+Example:
+  memrelay -l 127.0.0.1 -p 11000 -s 127.0.0.1:13000 -s 127.0.0.1:14000 -b 127.0.0.1:12000`;
+
+function positiveInt(text: string, flag: string, allowZero = false): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || (n === 0 && !allowZero)) {
+    throw new ConfigError(`${flag} takes a whole number${allowZero ? "" : " of at least 1"}`);
+  }
+  return n;
+}
+
+/**
+ * Turns magent-style arguments into a proxy configuration. Throws a {@linkcode ConfigError}
+ * whose message is one line saying what was wrong.
+ *
+ * @example
+ * ```ts
+ * import { parseCommandLine } from "./magent_flags.ts";
+ * const parsed = parseCommandLine(["-p", "11000", "-s", "127.0.0.1:13000", "-b", "127.0.0.1:12000"]);
+ * if (parsed.action === "run") console.log(parsed.config.pools[0].backups.length); // 1
+ * ```
+ */
+export function parseCommandLine(args: string[]): CommandLine {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        server: { type: "string", short: "s", multiple: true },
+        backup: { type: "string", short: "b", multiple: true },
+        port: { type: "string", short: "p" },
+        listen: { type: "string", short: "l" },
+        "max-conns": { type: "string", short: "n" },
+        "unix-socket": { type: "string", short: "f" },
+        "server-connections": { type: "string", short: "i" },
+        ketama: { type: "boolean", short: "k" },
+        "no-daemon": { type: "boolean", short: "D" },
+        user: { type: "string", short: "u" },
+        group: { type: "string", short: "g" },
+        verbose: { type: "boolean", short: "v" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+        timeout: { type: "string", short: "t" },
+        hash: { type: "string" },
+        distribution: { type: "string" },
+        "hash-tag": { type: "string" },
+        "max-item-size": { type: "string", short: "I" },
+        "server-failure-limit": { type: "string" },
+        "server-retry-timeout": { type: "string" },
+      },
+    });
+  } catch (error) {
+    throw new ConfigError((error as Error).message.split("\n")[0]);
+  }
+  const v = parsed.values;
+  if (v.help) return { action: "help" };
+  if (v.version) return { action: "version" };
+
+  const warnings: string[] = [];
+  if (v.user !== undefined || v.group !== undefined) {
+    warnings.push(
+      "-u/-g ignored: Deno cannot drop privileges; run memrelay as the user you want " +
+        "(systemd User=, or su) instead",
+    );
+  }
+  const servers = (v.server ?? []).map(parseServer);
+  if (servers.length === 0) {
+    throw new ConfigError("no servers: give at least one primary with -s host:port");
+  }
+  const backups = (v.backup ?? []).map(parseServer);
+
+  const hostname = v.listen ?? "127.0.0.1";
+  if (hostname === "" || /\s/.test(hostname)) throw new ConfigError(`bad -l address "${hostname}"`);
+  const port = v.port === undefined ? 11211 : parsePort(v.port, "-p", true);
+  const listen: ListenConfig[] = [];
+  if (port !== 0) listen.push({ transport: "tcp", hostname, port });
+  if (v["unix-socket"] !== undefined) listen.push({ transport: "unix", path: v["unix-socket"] });
+  if (listen.length === 0) {
+    throw new ConfigError("nothing to listen on: -p 0 needs -f PATH for a unix socket");
+  }
+
+  const hash = v.hash ?? POOL_DEFAULTS.hash;
+  if (!(HASH_NAMES as readonly string[]).includes(hash)) {
+    throw new ConfigError(`unknown --hash "${hash}": use one of ${HASH_NAMES.join(", ")}`);
+  }
+  const distribution = v.distribution ?? POOL_DEFAULTS.distribution;
+  if (!(DISTRIBUTION_NAMES as readonly string[]).includes(distribution)) {
+    throw new ConfigError(
+      `unknown --distribution "${distribution}": use one of ${DISTRIBUTION_NAMES.join(", ")}`,
+    );
+  }
+  const hashTag = v["hash-tag"] ?? null;
+  if (hashTag !== null && hashTag.length !== 2) {
+    throw new ConfigError(`--hash-tag takes two characters, such as {}, not "${hashTag}"`);
+  }
+
+  const config: ProxyConfig = {
+    verbose: v.verbose ?? false,
+    pools: [{
+      ...POOL_DEFAULTS,
+      name: "default",
+      listen,
+      servers,
+      backups: backups.length > 0 ? [backups] : [],
+      hash: hash as HashName,
+      hashTag,
+      distribution: distribution as DistributionName,
+      timeoutMs: v.timeout === undefined
+        ? POOL_DEFAULTS.timeoutMs
+        : positiveInt(v.timeout, "-t/--timeout"),
+      serverConnections: v["server-connections"] === undefined
+        ? POOL_DEFAULTS.serverConnections
+        : positiveInt(v["server-connections"], "-i/--server-connections"),
+      maxClientConnections: v["max-conns"] === undefined
+        ? POOL_DEFAULTS.maxClientConnections
+        : positiveInt(v["max-conns"], "-n/--max-conns"),
+      maxItemSize: v["max-item-size"] === undefined
+        ? POOL_DEFAULTS.maxItemSize
+        : positiveInt(v["max-item-size"], "-I/--max-item-size"),
+      serverFailureLimit: v["server-failure-limit"] === undefined
+        ? POOL_DEFAULTS.serverFailureLimit
+        : positiveInt(v["server-failure-limit"], "--server-failure-limit"),
+      serverRetryTimeoutMs: v["server-retry-timeout"] === undefined
+        ? POOL_DEFAULTS.serverRetryTimeoutMs
+        : positiveInt(v["server-retry-timeout"], "--server-retry-timeout"),
+    }],
+  };
+  return { action: "run", config, warnings };
+}

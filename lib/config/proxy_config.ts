@@ -1,0 +1,71 @@
+import type { DistributionName } from "../distribution/build.ts";
+import type { HashName } from "../hash/hash_functions.ts";
+
+/** A memcached server as configured. */
+export interface ServerConfig {
+  /** Host name or address. */
+  host: string;
+  /** TCP port. */
+  port: number;
+  /** Relative weight for the distribution; 1 unless configured. */
+  weight: number;
+  /** twemproxy's optional server name: when set, ketama hashes it instead of `host:port`. */
+  name?: string;
+}
+
+/** Where a pool listens. */
+export type ListenConfig =
+  | { transport: "tcp"; hostname: string; port: number }
+  | { transport: "unix"; path: string };
+
+/** One pool: a listener, its servers, and how keys are placed and replicated over them. */
+export interface PoolConfig {
+  /** The pool's name, used in logs and stats. */
+  name: string;
+  /** Addresses the pool accepts clients on. */
+  listen: ListenConfig[];
+  /** The primaries. */
+  servers: ServerConfig[];
+  /** Backup pools: each holds one more replica of every key. */
+  backups: ServerConfig[][];
+  /** The hash function keys are placed by. */
+  hash: HashName;
+  /** Two characters, such as `{}`: only the part of a key between them is hashed. */
+  hashTag: string | null;
+  /** How hashes map to servers. */
+  distribution: DistributionName;
+  /** Connect and reply timeout, in milliseconds. */
+  timeoutMs: number;
+  /** Pipelined connections kept to each server. */
+  serverConnections: number;
+  /** Consecutive failures after which a server is marked down. */
+  serverFailureLimit: number;
+  /** First wait, in milliseconds, before a down server is probed. */
+  serverRetryTimeoutMs: number;
+  /** Most client connections open at once; more are answered with an error and closed. */
+  maxClientConnections: number;
+  /** Largest value accepted, in bytes. */
+  maxItemSize: number;
+}
+
+/** Everything a running proxy is built from. Immutable once built. */
+export interface ProxyConfig {
+  /** The pools, each with its own listeners. */
+  pools: PoolConfig[];
+  /** Log every connection and server state change. */
+  verbose: boolean;
+}
+
+/** Defaults for the settings a pool need not state. */
+export const POOL_DEFAULTS: Readonly<Omit<PoolConfig, "name" | "listen" | "servers" | "backups">> =
+  {
+    hash: "fnv1a_64",
+    hashTag: null,
+    distribution: "ketama",
+    timeoutMs: 1000,
+    serverConnections: 1,
+    serverFailureLimit: 2,
+    serverRetryTimeoutMs: 1000,
+    maxClientConnections: 4096,
+    maxItemSize: 1024 * 1024,
+  };

@@ -1,0 +1,9 @@
+/**
+ * Every import from outside this repository, named with its full specifier so that
+ * `deno run <url>/main.ts` works without an import map.
+ *
+ * @module
+ */
+
+export { createHash } from "node:crypto";
+export { parseArgs } from "node:util";

@@ -1,0 +1,64 @@
+/**
+ * The proxy's own counters, named as memcached names its own where the meaning is the same.
+ * Plain number fields: incrementing one is the cheapest thing the hot path can do.
+ */
+export class ProxyStats {
+  /** When the proxy started, in milliseconds since the epoch. */
+  readonly startedAt: number = Date.now();
+  /** Client connections open now. */
+  currConnections = 0;
+  /** Client connections accepted since start. */
+  totalConnections = 0;
+  /** Clients turned away because `-n` was reached. */
+  rejectedConnections = 0;
+  /** Keys asked for by get, gets, gat and gats. */
+  cmdGet = 0;
+  /** Storage commands (set, add, replace, append, prepend, cas). */
+  cmdSet = 0;
+  /** `touch` and `gat`/`gats` commands. */
+  cmdTouch = 0;
+  /** `flush_all` commands. */
+  cmdFlush = 0;
+  /** Keys found. */
+  getHits = 0;
+  /** Keys not found on any replica. */
+  getMisses = 0;
+  /** Keys served by a backup after the primary missed or failed. */
+  backupHits = 0;
+  /** Requests that a primary failed and a backup was asked instead. */
+  failovers = 0;
+  /** Requests that failed on a server (down, timeout, I/O error). */
+  backendErrors = 0;
+  /** Times a server was marked down or came back up. */
+  backendStateChanges = 0;
+  /** Bytes read from clients. */
+  bytesRead = 0;
+  /** Bytes written to clients. */
+  bytesWritten = 0;
+
+  /** The counters as memcached `STAT name value` pairs, in a stable order. */
+  entries(version: string): Array<[string, string | number]> {
+    const now = Date.now();
+    return [
+      ["pid", Deno.pid],
+      ["uptime", Math.floor((now - this.startedAt) / 1000)],
+      ["time", Math.floor(now / 1000)],
+      ["version", version],
+      ["curr_connections", this.currConnections],
+      ["total_connections", this.totalConnections],
+      ["rejected_connections", this.rejectedConnections],
+      ["cmd_get", this.cmdGet],
+      ["cmd_set", this.cmdSet],
+      ["cmd_touch", this.cmdTouch],
+      ["cmd_flush", this.cmdFlush],
+      ["get_hits", this.getHits],
+      ["get_misses", this.getMisses],
+      ["backup_hits", this.backupHits],
+      ["failovers", this.failovers],
+      ["backend_errors", this.backendErrors],
+      ["backend_state_changes", this.backendStateChanges],
+      ["bytes_read", this.bytesRead],
+      ["bytes_written", this.bytesWritten],
+    ];
+  }
+}

@@ -1,0 +1,45 @@
+import type { TextRequest } from "./text_request.ts";
+
+const SPACE = 0x20;
+const CRLF = new TextEncoder().encode("\r\n");
+const SET = new TextEncoder().encode("set");
+const DELETE = new TextEncoder().encode("delete");
+
+/** Joins words with single spaces, ends them with `\r\n`, and appends `data` if given. */
+export function buildLine(words: Uint8Array[], data?: Uint8Array): Uint8Array {
+  let length = 2 + (data?.length ?? 0) + words.length - 1;
+  for (const w of words) length += w.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (let i = 0; i < words.length; i++) {
+    if (i > 0) out[offset++] = SPACE;
+    out.set(words[i], offset);
+    offset += words[i].length;
+  }
+  out.set(CRLF, offset);
+  if (data) out.set(data, offset + 2);
+  return out;
+}
+
+/**
+ * The bytes to send a server for `request`: the request as received, or rebuilt without its
+ * `noreply`, since the proxy always needs the server's reply.
+ */
+export function forwardBytes(request: TextRequest): Uint8Array {
+  if (!request.noreply) return request.raw;
+  return buildLine(request.tokens.slice(0, -1), request.data);
+}
+
+/**
+ * A plain `set` carrying the value, flags and exptime of storage request `request`: what a
+ * backup receives once its primary has stored an `add`, `replace` or `cas`.
+ */
+export function setBytes(request: TextRequest): Uint8Array {
+  const t = request.tokens;
+  return buildLine([SET, t[1], t[2], t[3], t[4]], request.data);
+}
+
+/** `delete <key>` for the key of `request`. */
+export function deleteBytes(key: Uint8Array): Uint8Array {
+  return buildLine([DELETE, key]);
+}

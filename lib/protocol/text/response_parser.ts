@@ -1,0 +1,144 @@
+/**
+ * Framing of memcached's text replies, server side: where one reply ends, and where the `VALUE`
+ * blocks of a retrieval reply lie. It never copies and never scans past the valid bytes.
+ *
+ * @module
+ */
+
+/** The shape of reply a request expects. */
+export const ReplyKind = {
+  /** One line: `STORED`, `DELETED`, a number, `OK`, an error… */
+  Line: 0,
+  /** `VALUE` blocks ended by `END`, or a single error line. */
+  Retrieval: 1,
+} as const;
+
+/** One of the values of {@linkcode ReplyKind}. */
+export type ReplyKindCode = typeof ReplyKind[keyof typeof ReplyKind];
+
+const LF = 0x0a;
+const SPACE = 0x20;
+const V = 0x56; // 'V' of VALUE
+const E = 0x45; // 'E' of END
+
+/** The index of the first `\n` in `buf[from..end)`, or -1. */
+export function findLf(buf: Uint8Array, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    if (buf[i] === LF) return i;
+  }
+  return -1;
+}
+
+/**
+ * Finds reply boundaries in a stream of replies. Keeps where it stopped inside a long retrieval
+ * reply, so bytes that arrive in many reads are scanned once.
+ *
+ * @example
+ * ```ts
+ * import { ReplyKind, TextResponseFramer } from "./response_parser.ts";
+ * const bytes = new TextEncoder().encode("VALUE a 0 2\r\nhi\r\nEND\r\nSTORED\r\n");
+ * const framer = new TextResponseFramer();
+ * const first = framer.frame(bytes, 0, bytes.length, ReplyKind.Retrieval);
+ * console.log(first, framer.frame(bytes, first, bytes.length, ReplyKind.Line)); // 22 30
+ * ```
+ */
+export class TextResponseFramer {
+  /** Offset, from the reply's start, of the first `VALUE` line not yet framed. */
+  #resume = 0;
+
+  /**
+   * The index just past the reply that starts at `start`, or -1 when `buf[start..end)` does not
+   * hold all of it yet. Throws a `TypeError` when the bytes are not a memcached reply.
+   */
+  frame(buf: Uint8Array, start: number, end: number, kind: ReplyKindCode): number {
+    if (kind === ReplyKind.Line) {
+      const lf = findLf(buf, start, end);
+      return lf < 0 ? -1 : lf + 1;
+    }
+    let pos = start + this.#resume;
+    while (pos < end) {
+      const lf = findLf(buf, pos, end);
+      if (lf < 0) return -1;
+      if (buf[pos] !== V || lf - pos < 6) {
+        // END, or an error line in place of the reply: either way, the reply ends here.
+        if (buf[pos] !== E && pos !== start) {
+          throw new TypeError("a retrieval reply holds a line that is neither VALUE nor END");
+        }
+        this.#resume = 0;
+        return lf + 1;
+      }
+      const length = valueLength(buf, pos, lf);
+      if (length < 0) throw new TypeError("a VALUE line without a valid length");
+      const next = lf + 1 + length + 2;
+      if (next > end) {
+        this.#resume = pos - start;
+        return -1;
+      }
+      pos = next;
+    }
+    this.#resume = pos - start;
+    return -1;
+  }
+
+  /** Forgets a partly framed reply, after the connection it came from is gone. */
+  reset(): void {
+    this.#resume = 0;
+  }
+}
+
+/** The `<bytes>` field of the `VALUE <key> <flags> <bytes> [<cas>]` line `buf[pos..lf)`. */
+function valueLength(buf: Uint8Array, pos: number, lf: number): number {
+  let field = 0;
+  let i = pos;
+  while (i < lf && field < 3) {
+    while (i < lf && buf[i] !== SPACE) i++;
+    while (i < lf && buf[i] === SPACE) i++;
+    field++;
+  }
+  let value = 0;
+  let digits = 0;
+  for (; i < lf; i++, digits++) {
+    const c = buf[i] - 0x30;
+    if (c < 0 || c > 9) break;
+    value = value * 10 + c;
+  }
+  return digits === 0 ? -1 : value;
+}
+
+/** Where one `VALUE` block lies in a retrieval reply. */
+export interface ValueBlock {
+  /** The key, a view into the reply. */
+  key: Uint8Array;
+  /** The block, `VALUE` line to the data's `\r\n`, a view into the reply. */
+  block: Uint8Array;
+}
+
+/**
+ * The `VALUE` blocks of a complete retrieval reply, in order. An error reply has none.
+ *
+ * @example
+ * ```ts
+ * import { valueBlocks } from "./response_parser.ts";
+ * const reply = new TextEncoder().encode("VALUE a 0 2\r\nhi\r\nEND\r\n");
+ * console.log(new TextDecoder().decode(valueBlocks(reply)[0].key)); // "a"
+ * ```
+ */
+export function valueBlocks(reply: Uint8Array): ValueBlock[] {
+  const blocks: ValueBlock[] = [];
+  let pos = 0;
+  while (pos < reply.length && reply[pos] === V) {
+    const lf = findLf(reply, pos, reply.length);
+    const keyStart = pos + 6;
+    let keyEnd = keyStart;
+    while (keyEnd < lf && reply[keyEnd] !== SPACE) keyEnd++;
+    const next = lf + 1 + valueLength(reply, pos, lf) + 2;
+    blocks.push({ key: reply.subarray(keyStart, keyEnd), block: reply.subarray(pos, next) });
+    pos = next;
+  }
+  return blocks;
+}
+
+/** True when a retrieval reply is a server error rather than values and `END`. */
+export function isErrorReply(reply: Uint8Array): boolean {
+  return reply[0] !== V && reply[0] !== E;
+}

@@ -1,0 +1,171 @@
+import type { BackendError, ReplyHandler } from "../backend/reply_handler.ts";
+import { bytesEqual, concatBytes } from "../protocol/bytes.ts";
+import { Command } from "../protocol/text/command.ts";
+import { buildLine } from "../protocol/text/request_lines.ts";
+import { isErrorReply, ReplyKind, valueBlocks } from "../protocol/text/response_parser.ts";
+import { END } from "../protocol/text/replies.ts";
+import type { TextRequest } from "../protocol/text/text_request.ts";
+import { failureReply } from "./failure_reply.ts";
+import type { Pool } from "./pool.ts";
+import type { ReplySink } from "./reply_sink.ts";
+
+/** One request this operation sent: which keys it carries, to which replica. */
+interface Part {
+  /** Indexes into the request's keys. */
+  keys: number[];
+  /** 0 for the primaries, 1… for the backup pools. */
+  replica: number;
+}
+
+/**
+ * A `get`, `gets`, `gat` or `gats` for any number of keys.
+ *
+ * The keys are split by primary and sent to each in parallel. As soon as one primary answers,
+ * the keys it missed or failed go to every backup pool at once. Asking then, and not after the
+ * other primaries, keeps each backup's view in the client's order: writes reach a backup when
+ * their primary answers, so a later write cannot overtake the fallback of an earlier read. Each
+ * key takes its block from the primary, else from the first backup pool that has it. The blocks
+ * are merged in the order of the request's keys, duplicates included; when one server answered
+ * for every key, its reply is passed on untouched.
+ */
+export class GetOperation implements ReplyHandler {
+  readonly #pool: Pool;
+  readonly #request: TextRequest;
+  readonly #sink: ReplySink;
+  readonly #seq: number;
+  readonly #hashes: number[];
+  /** The block found for each key, by replica. */
+  readonly #found: (Uint8Array | undefined)[][];
+  readonly #parts: Part[] = [];
+  #pending = 0;
+  /** The primary's reply, when one primary answered for every key and found them all. */
+  #whole: Uint8Array | null = null;
+  /** What to answer if no key can be served: the first failure seen. */
+  #errorReply: Uint8Array | null = null;
+
+  /**
+   * @param pool Where keys live.
+   * @param request The parsed retrieval request.
+   * @param sink Where the merged reply goes.
+   * @param seq The request's number for `sink`.
+   */
+  constructor(pool: Pool, request: TextRequest, sink: ReplySink, seq: number) {
+    this.#pool = pool;
+    this.#request = request;
+    this.#sink = sink;
+    this.#seq = seq;
+    const keys = request.keys;
+    this.#hashes = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) this.#hashes[i] = pool.hashOf(keys[i]);
+    this.#found = Array.from({ length: pool.replicas }, () => new Array(keys.length));
+  }
+
+  /** Sends the keys to their primaries. */
+  start(): void {
+    const all = new Array<number>(this.#request.keys.length);
+    for (let i = 0; i < all.length; i++) all[i] = i;
+    this.#ask(0, all);
+  }
+
+  /** Asks replica `replica`'s servers for the keys with indexes `keyIndexes`. */
+  #ask(replica: number, keyIndexes: number[]): void {
+    const group = this.#pool.group(replica);
+    const byServer = new Map<number, number[]>();
+    for (const k of keyIndexes) {
+      const server = group.indexOf(this.#hashes[k]);
+      const list = byServer.get(server);
+      if (list === undefined) byServer.set(server, [k]);
+      else list.push(k);
+    }
+    const request = this.#request;
+    const everyKey = keyIndexes.length === request.keys.length && byServer.size === 1;
+    this.#pending += byServer.size;
+    for (const [server, keys] of byServer) {
+      const tag = this.#parts.push({ keys, replica }) - 1;
+      const bytes = everyKey ? request.raw : this.#subrequest(keys);
+      group.backends[server].send(bytes, ReplyKind.Retrieval, this, tag, this.#sink.affinity);
+    }
+  }
+
+  /** `get k1 k2…` (or `gat <exptime> k1…`) for some of the request's keys. */
+  #subrequest(keyIndexes: number[]): Uint8Array {
+    const request = this.#request;
+    const prefix = request.command === Command.Gat || request.command === Command.Gats ? 2 : 1;
+    const words = request.tokens.slice(0, prefix);
+    for (const k of keyIndexes) words.push(request.keys[k]);
+    return buildLine(words);
+  }
+
+  /** A server's reply: its blocks are matched to the keys of its part, in order. */
+  onReply(reply: Uint8Array, tag: number): void {
+    if (isErrorReply(reply)) {
+      this.#errorReply ??= reply;
+      this.#partDone(tag, false);
+      return;
+    }
+    const part = this.#parts[tag];
+    const found = this.#found[part.replica];
+    const keys = this.#request.keys;
+    let next = 0;
+    let hits = 0;
+    for (const { key, block } of valueBlocks(reply)) {
+      while (next < part.keys.length && !bytesEqual(keys[part.keys[next]], key)) next++;
+      if (next === part.keys.length) break;
+      found[part.keys[next++]] = block;
+      hits++;
+    }
+    if (part.replica === 0 && part.keys.length === keys.length && hits === keys.length) {
+      this.#whole = reply;
+    }
+    this.#partDone(tag, true);
+  }
+
+  /** A server failed: its keys stay unfound on that replica. */
+  onFailure(error: BackendError, tag: number): void {
+    this.#errorReply ??= failureReply(error);
+    this.#pool.stats.backendErrors++;
+    this.#partDone(tag, false);
+  }
+
+  #partDone(tag: number, answered: boolean): void {
+    const part = this.#parts[tag];
+    if (part.replica === 0 && this.#pool.replicas > 1) {
+      const found = this.#found[0];
+      const missing = part.keys.filter((k) => found[k] === undefined);
+      if (missing.length > 0) {
+        if (!answered) this.#pool.stats.failovers++;
+        for (let replica = 1; replica < this.#pool.replicas; replica++) this.#ask(replica, missing);
+      }
+    }
+    if (--this.#pending === 0) this.#finish();
+  }
+
+  #finish(): void {
+    const stats = this.#pool.stats;
+    if (this.#whole !== null) {
+      stats.getHits += this.#request.keys.length;
+      this.#sink.complete(this.#seq, this.#whole);
+      return;
+    }
+    const chunks: Uint8Array[] = [];
+    let total = END.length;
+    for (let k = 0; k < this.#request.keys.length; k++) {
+      let block: Uint8Array | undefined;
+      for (let replica = 0; block === undefined && replica < this.#found.length; replica++) {
+        block = this.#found[replica][k];
+        if (block !== undefined && replica > 0) stats.backupHits++;
+      }
+      if (block === undefined) continue;
+      chunks.push(block);
+      total += block.length;
+    }
+    stats.getHits += chunks.length;
+    stats.getMisses += this.#request.keys.length - chunks.length;
+    if (chunks.length === 0 && this.#errorReply !== null) {
+      this.#sink.complete(this.#seq, this.#errorReply);
+      return;
+    }
+    chunks.push(END);
+    this.#sink.complete(this.#seq, concatBytes(chunks, total));
+  }
+}

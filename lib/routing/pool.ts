@@ -1,0 +1,54 @@
+import type { HashFunction } from "../hash/hash_function.ts";
+import { hashTagged } from "../hash/hash_tag.ts";
+import type { ProxyStats } from "../observability/stats.ts";
+import type { Backend } from "../backend/backend.ts";
+import type { ServerGroup } from "./server_group.ts";
+
+/**
+ * One pool's placement: its primaries, its backup pools, and how a key is hashed. Operations
+ * read it; nothing changes it after it is built.
+ */
+export class Pool {
+  readonly #hash: HashFunction;
+  readonly #hashTag: Uint8Array | null;
+
+  /**
+   * @param primaries The servers that own keys.
+   * @param backups Backup pools: each holds one more replica of every key.
+   * @param hash The hash function keys are placed by.
+   * @param hashTag Two bytes, such as `{}`: only the part of a key between them is hashed.
+   * @param stats The counters operations update.
+   */
+  constructor(
+    readonly primaries: ServerGroup,
+    readonly backups: readonly ServerGroup[],
+    hash: HashFunction,
+    hashTag: Uint8Array | null,
+    readonly stats: ProxyStats,
+  ) {
+    this.#hash = hash;
+    this.#hashTag = hashTag;
+  }
+
+  /** The hash a key is placed by, in every group of this pool. */
+  hashOf(key: Uint8Array): number {
+    return this.#hash(this.#hashTag === null ? key : hashTagged(key, this.#hashTag));
+  }
+
+  /** The group that holds replica `replica` of every key: 0 is the primaries, 1… the backups. */
+  group(replica: number): ServerGroup {
+    return replica === 0 ? this.primaries : this.backups[replica - 1];
+  }
+
+  /** How many replicas each key has: the primary and one per backup pool. */
+  get replicas(): number {
+    return 1 + this.backups.length;
+  }
+
+  /** Every server of the pool, primaries first, each once. */
+  allBackends(): Backend[] {
+    const all = new Set<Backend>(this.primaries.backends);
+    for (const group of this.backups) for (const b of group.backends) all.add(b);
+    return [...all];
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * memrelay's command line: magent's flags in, a running proxy out.
+ *
+ * Exit codes: 0 after a clean shutdown (SIGINT, SIGTERM) or `--help`/`--version`; 2 for a bad
+ * command line; 1 when the proxy cannot start (an address in use, say).
+ *
+ * @module
+ */
+
+import { ConfigError } from "./lib/config/server_address.ts";
+import { parseCommandLine, USAGE } from "./lib/config/magent_flags.ts";
+import { createLogger } from "./lib/observability/log.ts";
+import { formatAddr, startProxy } from "./lib/server/proxy.ts";
+import { VERSION } from "./lib/version.ts";
+
+async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCommandLine(args);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`memrelay: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.action === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  if (parsed.action === "version") {
+    console.log(`memrelay ${VERSION}`);
+    return 0;
+  }
+  const logger = createLogger({ level: parsed.config.verbose ? "debug" : "info" });
+  for (const warning of parsed.warnings) logger.log("warn", warning);
+  let proxy;
+  try {
+    proxy = await startProxy(parsed.config, { logger });
+  } catch (error) {
+    console.error(`memrelay: cannot start: ${(error as Error).message}`);
+    return 1;
+  }
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => stop(signal));
+  }
+  const signal = await stopped;
+  logger.log("info", "shutting down", { signal, address: formatAddr(proxy.addr) });
+  await proxy.close();
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

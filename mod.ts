@@ -1,0 +1,61 @@
+/**
+ * memrelay as a library: start a memcached proxy inside a Deno program, or use its protocol
+ * parsers and key placement on their own.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseCommandLine, startProxy } from "./mod.ts";
+ * const parsed = parseCommandLine(["-p", "11000", "-s", "127.0.0.1:11211"]);
+ * if (parsed.action === "run") {
+ *   const proxy = await startProxy(parsed.config);
+ *   console.log(proxy.stats().curr_connections);
+ *   await proxy.close();
+ * }
+ * ```
+ *
+ * @module
+ */
+
+export { type ProxyHandle, type StartOptions, startProxy } from "./lib/server/proxy.ts";
+export {
+  type ListenConfig,
+  POOL_DEFAULTS,
+  type PoolConfig,
+  type ProxyConfig,
+  type ServerConfig,
+} from "./lib/config/proxy_config.ts";
+export { type CommandLine, parseCommandLine, USAGE } from "./lib/config/magent_flags.ts";
+export { ConfigError, parseServer } from "./lib/config/server_address.ts";
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+} from "./lib/observability/log.ts";
+export { Command, type CommandCode } from "./lib/protocol/text/command.ts";
+export { TextRequest } from "./lib/protocol/text/text_request.ts";
+export {
+  DEFAULT_TEXT_LIMITS,
+  type ParsedItem,
+  ProtocolClose,
+  type TextParserLimits,
+  TextRequestParser,
+} from "./lib/protocol/text/request_parser.ts";
+export { TextRequestStream } from "./lib/protocol/text/request_stream.ts";
+export {
+  ReplyKind,
+  type ReplyKindCode,
+  TextResponseFramer,
+  type ValueBlock,
+  valueBlocks,
+} from "./lib/protocol/text/response_parser.ts";
+export { HASH_NAMES, hashFunction, type HashName } from "./lib/hash/hash_functions.ts";
+export type { HashFunction } from "./lib/hash/hash_function.ts";
+export {
+  buildDistribution,
+  DISTRIBUTION_NAMES,
+  type DistributionName,
+} from "./lib/distribution/build.ts";
+export type { Distribution, WeightedServer } from "./lib/distribution/distribution.ts";
+export { Ketama } from "./lib/distribution/ketama.ts";
+export { VERSION } from "./lib/version.ts";

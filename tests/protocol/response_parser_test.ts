@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import {
+  isErrorReply,
+  ReplyKind,
+  TextResponseFramer,
+  valueBlocks,
+} from "../../lib/protocol/text/response_parser.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+Deno.test("a retrieval reply is framed only once it is complete, across any split", () => {
+  const reply = encoder.encode("VALUE a 0 5\r\nhe\r\nl\r\nVALUE b 3 0 9\r\n\r\nEND\r\nSTORED\r\n");
+  const retrievalEnd = reply.length - "STORED\r\n".length;
+  for (let split = 1; split < retrievalEnd; split++) {
+    const framer = new TextResponseFramer();
+    assert.equal(framer.frame(reply, 0, split, ReplyKind.Retrieval), -1, `split at ${split}`);
+    assert.equal(framer.frame(reply, 0, reply.length, ReplyKind.Retrieval), retrievalEnd);
+  }
+  const framer = new TextResponseFramer();
+  assert.equal(framer.frame(reply, retrievalEnd, reply.length, ReplyKind.Line), reply.length);
+});
+
+Deno.test("an error line ends a retrieval reply", () => {
+  const reply = encoder.encode("SERVER_ERROR out of memory\r\n");
+  assert.equal(
+    new TextResponseFramer().frame(reply, 0, reply.length, ReplyKind.Retrieval),
+    reply.length,
+  );
+  assert.equal(isErrorReply(reply), true);
+  assert.equal(isErrorReply(encoder.encode("END\r\n")), false);
+});
+
+Deno.test("garbage in a retrieval reply is an error, not a hang", () => {
+  const reply = encoder.encode("VALUE a 0 1\r\nx\r\nSTORED\r\n");
+  assert.throws(
+    () => new TextResponseFramer().frame(reply, 0, reply.length, ReplyKind.Retrieval),
+    TypeError,
+  );
+});
+
+Deno.test("valueBlocks finds each key and block of a reply", () => {
+  const reply = encoder.encode("VALUE a 0 2 77\r\nhi\r\nVALUE bb 1 0\r\n\r\nEND\r\n");
+  const blocks = valueBlocks(reply);
+  assert.deepEqual(blocks.map((b) => decoder.decode(b.key)), ["a", "bb"]);
+  assert.deepEqual(blocks.map((b) => decoder.decode(b.block)), [
+    "VALUE a 0 2 77\r\nhi\r\n",
+    "VALUE bb 1 0\r\n\r\n",
+  ]);
+});
