@@ -46,6 +46,13 @@ export interface PoolConfig {
   maxClientConnections: number;
   /** Largest value accepted, in bytes. */
   maxItemSize: number;
+  /** Connect to every server at start rather than on first use (twemproxy's `preconnect`). */
+  preconnect: boolean;
+  /**
+   * Take a down server out of the distribution (twemproxy's `auto_eject_hosts`). Off by default:
+   * remapping its keys causes misses and stale reads. Not acted on yet: see the replication issue.
+   */
+  autoEjectHosts: boolean;
 }
 
 /** Everything a running proxy is built from. Immutable once built. */
@@ -68,4 +75,6 @@ export const POOL_DEFAULTS: Readonly<Omit<PoolConfig, "name" | "listen" | "serve
     serverRetryTimeoutMs: 1000,
     maxClientConnections: 4096,
     maxItemSize: 1024 * 1024,
+    preconnect: false,
+    autoEjectHosts: false,
   };
