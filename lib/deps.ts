@@ -7,3 +7,4 @@
 
 export { createHash } from "node:crypto";
 export { parseArgs } from "node:util";
+export { parse as parseYaml } from "npm:yaml@^2";

@@ -100,6 +100,11 @@ export class Backend implements ReplyHandler {
     );
   }
 
+  /** Opens every connection now rather than on first use. */
+  connect(): void {
+    for (const c of this.#connections) c.connect();
+  }
+
   /** Stops probing and closes every connection. */
   close(): void {
     this.#closed = true;

@@ -72,6 +72,11 @@ export class BackendConnection {
     }
   }
 
+  /** Opens the connection now, if it is not open or opening. */
+  connect(): void {
+    if (this.#conn === null && !this.#connecting && !this.#closed) this.#connect();
+  }
+
   /** Fails what is in flight and closes the socket for good. */
   close(): void {
     this.#closed = true;

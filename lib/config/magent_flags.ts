@@ -42,10 +42,12 @@ More:
 Example:
   memrelay -l 127.0.0.1 -p 11000 -s 127.0.0.1:13000 -s 127.0.0.1:14000 -b 127.0.0.1:12000`;
 
-function positiveInt(text: string, flag: string, allowZero = false): number {
+/** The value of a whole-number flag of at least 1, or `fallback` when it was not given. */
+function intFlag(text: string | undefined, flag: string, fallback: number): number {
+  if (text === undefined) return fallback;
   const n = Number(text);
-  if (!/^\d+$/.test(text) || (n === 0 && !allowZero)) {
-    throw new ConfigError(`${flag} takes a whole number${allowZero ? "" : " of at least 1"}`);
+  if (!/^\d+$/.test(text) || n === 0) {
+    throw new ConfigError(`${flag} takes a whole number of at least 1, not "${text}"`);
   }
   return n;
 }
@@ -148,24 +150,28 @@ export function parseCommandLine(args: string[]): CommandLine {
       hash: hash as HashName,
       hashTag,
       distribution: distribution as DistributionName,
-      timeoutMs: v.timeout === undefined
-        ? POOL_DEFAULTS.timeoutMs
-        : positiveInt(v.timeout, "-t/--timeout"),
-      serverConnections: v["server-connections"] === undefined
-        ? POOL_DEFAULTS.serverConnections
-        : positiveInt(v["server-connections"], "-i/--server-connections"),
-      maxClientConnections: v["max-conns"] === undefined
-        ? POOL_DEFAULTS.maxClientConnections
-        : positiveInt(v["max-conns"], "-n/--max-conns"),
-      maxItemSize: v["max-item-size"] === undefined
-        ? POOL_DEFAULTS.maxItemSize
-        : positiveInt(v["max-item-size"], "-I/--max-item-size"),
-      serverFailureLimit: v["server-failure-limit"] === undefined
-        ? POOL_DEFAULTS.serverFailureLimit
-        : positiveInt(v["server-failure-limit"], "--server-failure-limit"),
-      serverRetryTimeoutMs: v["server-retry-timeout"] === undefined
-        ? POOL_DEFAULTS.serverRetryTimeoutMs
-        : positiveInt(v["server-retry-timeout"], "--server-retry-timeout"),
+      timeoutMs: intFlag(v.timeout, "-t/--timeout", POOL_DEFAULTS.timeoutMs),
+      serverConnections: intFlag(
+        v["server-connections"],
+        "-i/--server-connections",
+        POOL_DEFAULTS.serverConnections,
+      ),
+      maxClientConnections: intFlag(
+        v["max-conns"],
+        "-n/--max-conns",
+        POOL_DEFAULTS.maxClientConnections,
+      ),
+      maxItemSize: intFlag(v["max-item-size"], "-I/--max-item-size", POOL_DEFAULTS.maxItemSize),
+      serverFailureLimit: intFlag(
+        v["server-failure-limit"],
+        "--server-failure-limit",
+        POOL_DEFAULTS.serverFailureLimit,
+      ),
+      serverRetryTimeoutMs: intFlag(
+        v["server-retry-timeout"],
+        "--server-retry-timeout",
+        POOL_DEFAULTS.serverRetryTimeoutMs,
+      ),
     }],
   };
   return { action: "run", config, warnings };

@@ -104,6 +104,7 @@ export async function startProxy(
           : new TextEncoder().encode(poolConfig.hashTag),
         stats,
       );
+      if (poolConfig.preconnect) { for (const b of pool.allBackends()) b.connect(); }
       const context = {
         router: new Router(pool),
         stats,
