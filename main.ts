@@ -9,6 +9,8 @@
 
 import { ConfigError } from "./lib/config/server_address.ts";
 import { parseCommandLine, USAGE } from "./lib/config/magent_flags.ts";
+import type { ProxyConfig } from "./lib/config/proxy_config.ts";
+import { loadConfigFile } from "./lib/config/yaml_config.ts";
 import { createLogger } from "./lib/observability/log.ts";
 import { formatAddr, startProxy } from "./lib/server/proxy.ts";
 import { VERSION } from "./lib/version.ts";
@@ -30,11 +32,34 @@ async function main(args: string[]): Promise<number> {
     console.log(`memrelay ${VERSION}`);
     return 0;
   }
-  const logger = createLogger({ level: parsed.config.verbose ? "debug" : "info" });
-  for (const warning of parsed.warnings) logger.log("warn", warning);
+  let config: ProxyConfig;
+  let warnings: string[];
+  if (parsed.action === "load") {
+    let loaded;
+    try {
+      loaded = await loadConfigFile(parsed.path);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      console.error(`memrelay: ${error.message}`);
+      return 2;
+    }
+    config = { ...loaded.config, verbose: parsed.verbose };
+    warnings = loaded.warnings;
+  } else {
+    ({ config, warnings } = parsed);
+  }
+  if (parsed.testOnly) {
+    for (const warning of warnings) console.error(`memrelay: warning: ${warning}`);
+    const source = parsed.action === "load" ? `file ${parsed.path}` : "from the flags";
+    const pools = config.pools.map((p) => p.name).join(", ");
+    console.log(`memrelay: configuration ${source} is ok: pools ${pools}`);
+    return 0;
+  }
+  const logger = createLogger({ level: config.verbose ? "debug" : "info" });
+  for (const warning of warnings) logger.log("warn", warning);
   let proxy;
   try {
-    proxy = await startProxy(parsed.config, { logger });
+    proxy = await startProxy(config, { logger });
   } catch (error) {
     console.error(`memrelay: cannot start: ${(error as Error).message}`);
     return 1;

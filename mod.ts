@@ -27,6 +27,12 @@ export {
 export { type CommandLine, parseCommandLine, USAGE } from "./lib/config/magent_flags.ts";
 export { ConfigError, parseServer } from "./lib/config/server_address.ts";
 export {
+  loadConfigFile,
+  type LoadedConfig,
+  parseConfigText,
+  UNLIMITED_CLIENT_CONNECTIONS,
+} from "./lib/config/yaml_config.ts";
+export {
   createLogger,
   type Logger,
   type LoggerOptions,

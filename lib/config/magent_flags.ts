@@ -4,14 +4,20 @@ import { HASH_NAMES, type HashName } from "../hash/hash_functions.ts";
 import { type ListenConfig, POOL_DEFAULTS, type ProxyConfig } from "./proxy_config.ts";
 import { ConfigError, parsePort, parseServer } from "./server_address.ts";
 
-/** What the command line asks for: a proxy to run, or only help or the version. */
+/**
+ * What the command line asks for: a proxy to run from flags, one to run from a configuration
+ * file (`-c`, read by the caller with `loadConfigFile`), or only help or the version. `testOnly`
+ * (`--test-config`): check the configuration, print the warnings, and exit.
+ */
 export type CommandLine =
-  | { action: "run"; config: ProxyConfig; warnings: string[] }
+  | { action: "run"; config: ProxyConfig; warnings: string[]; testOnly: boolean }
+  | { action: "load"; path: string; verbose: boolean; testOnly: boolean }
   | { action: "help" }
   | { action: "version" };
 
 /** The usage text printed by `--help` and after a bad flag. */
 export const USAGE = `Usage: memrelay [options] -s host:port [-s host:port ...] [-b host:port ...]
+       memrelay -c FILE [-v] [--test-config]
 
 magent's flags:
   -s, --server host:port[:weight]  a primary memcached server (repeatable, at least one)
@@ -27,6 +33,12 @@ magent's flags:
   -v, --verbose                    log debug events
   -h, --help                       print this help
   -V, --version                    print the version
+
+A configuration file instead of the flags above:
+  -c, --config FILE                twemproxy's YAML (nutcracker.yml), or JSON for FILE.json;
+                                   each pool is a listener; more keys: backups, max_item_size
+      --test-config                check the configuration (file or flags), print it is ok or
+                                   why not, and exit
 
 More:
   -t, --timeout MS                 connect and reply timeout per server (default 1000)
@@ -92,6 +104,8 @@ export function parseCommandLine(args: string[]): CommandLine {
         "max-item-size": { type: "string", short: "I" },
         "server-failure-limit": { type: "string" },
         "server-retry-timeout": { type: "string" },
+        config: { type: "string", short: "c" },
+        "test-config": { type: "boolean" },
       },
     });
   } catch (error) {
@@ -100,6 +114,19 @@ export function parseCommandLine(args: string[]): CommandLine {
   const v = parsed.values;
   if (v.help) return { action: "help" };
   if (v.version) return { action: "version" };
+  const testOnly = v["test-config"] ?? false;
+  if (v.config !== undefined) {
+    const alongside = new Set(["config", "test-config", "verbose", "no-daemon"]);
+    const others = Object.keys(v).filter((name) => !alongside.has(name));
+    if (others.length > 0) {
+      throw new ConfigError(
+        `-c/--config takes every setting from the file: drop ${
+          others.map((name) => `--${name}`).join(", ")
+        }, or put it in the file`,
+      );
+    }
+    return { action: "load", path: v.config, verbose: v.verbose ?? false, testOnly };
+  }
 
   const warnings: string[] = [];
   if (v.user !== undefined || v.group !== undefined) {
@@ -174,5 +201,5 @@ export function parseCommandLine(args: string[]): CommandLine {
       ),
     }],
   };
-  return { action: "run", config, warnings };
+  return { action: "run", config, warnings, testOnly };
 }
