@@ -53,7 +53,9 @@ export async function startProxy(
   const serving: Promise<void>[] = [];
 
   const backendFor = (pool: PoolConfig, server: ServerConfig): Backend => {
-    const key = `${server.host}:${server.port}`;
+    // Each pool has its own connections to a server, with its own timeout and limits, as in
+    // twemproxy; within a pool, a server that is both primary and backup is one backend.
+    const key = `${pool.name}\0${server.host}:${server.port}`;
     let backend = backends.get(key);
     if (backend === undefined) {
       backend = new Backend({
