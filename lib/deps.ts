@@ -6,5 +6,6 @@
  */
 
 export { createHash } from "node:crypto";
+export { isIP } from "node:net";
 export { parseArgs } from "node:util";
 export { parse as parseYaml } from "npm:yaml@^2";

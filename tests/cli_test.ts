@@ -20,6 +20,8 @@ Deno.test("a bad server address or port exits with code 2 and says what is wrong
       [["-s", "127.0.0.1:11211", "-p", "abc"], /bad port "abc" in -p/],
       [["-s", "127.0.0.1:11211", "-n", "0"], /-n\/--max-conns takes a whole number of at least 1/],
       [[], /no servers: give at least one primary with -s host:port/],
+      [["-s", "127.0.0.1:11211", "-l", "999.1.1.1"], /bad -l address "999.1.1.1"/],
+      [["-s", "127.0.0.1:11211", "-l", "::1::2"], /bad -l address "::1::2"/],
     ] as const
   ) {
     const { code, stderr } = await runCli([...args]);

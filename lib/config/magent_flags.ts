@@ -1,4 +1,4 @@
-import { parseArgs } from "../deps.ts";
+import { isIP, parseArgs } from "../deps.ts";
 import { DISTRIBUTION_NAMES, type DistributionName } from "../distribution/build.ts";
 import { HASH_NAMES, type HashName } from "../hash/hash_functions.ts";
 import { type ListenConfig, POOL_DEFAULTS, type ProxyConfig } from "./proxy_config.ts";
@@ -53,6 +53,14 @@ More:
 
 Example:
   memrelay -l 127.0.0.1 -p 11000 -s 127.0.0.1:13000 -s 127.0.0.1:14000 -b 127.0.0.1:12000`;
+
+/** True for an IP address, or a name that could be a host's: what `-l` accepts. */
+function isListenAddress(text: string): boolean {
+  if (/^[\d.]+$/.test(text)) return isIP(text) === 4;
+  if (text.includes(":")) return isIP(text) === 6;
+  return /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
+    .test(text);
+}
 
 /** The value of a whole-number flag of at least 1, or `fallback` when it was not given. */
 function intFlag(text: string | undefined, flag: string, fallback: number): number {
@@ -142,7 +150,11 @@ export function parseCommandLine(args: string[]): CommandLine {
   const backups = (v.backup ?? []).map(parseServer);
 
   const hostname = v.listen ?? "127.0.0.1";
-  if (hostname === "" || /\s/.test(hostname)) throw new ConfigError(`bad -l address "${hostname}"`);
+  if (!isListenAddress(hostname)) {
+    throw new ConfigError(
+      `bad -l address "${hostname}": expected an IPv4 or IPv6 address, or a host name`,
+    );
+  }
   const port = v.port === undefined ? 11211 : parsePort(v.port, "-p", true);
   const listen: ListenConfig[] = [];
   if (port !== 0) listen.push({ transport: "tcp", hostname, port });

@@ -58,6 +58,33 @@ export class TextClient {
     }
   }
 
+  /** Reads one line as it comes, `\r\n` included, such as one `STAT` line of `stats`. */
+  async readLine(timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const lf = this.#buf.indexOf(10);
+      if (lf >= 0) {
+        const line = decoder.decode(this.#buf.subarray(0, lf + 1));
+        this.#buf = this.#buf.slice(lf + 1);
+        return line;
+      }
+      const chunk = await this.#read(deadline - Date.now());
+      if (chunk === null) throw new Error("connection closed before a complete line");
+      const grown = new Uint8Array(this.#buf.length + chunk.length);
+      grown.set(this.#buf);
+      grown.set(chunk, this.#buf.length);
+      this.#buf = grown;
+    }
+  }
+
+  /** Sends `stats` and returns every line up to and including `END`. */
+  async stats(): Promise<string> {
+    await this.write("stats\r\n");
+    let stats = "";
+    while (!stats.endsWith("END\r\n")) stats += await this.readLine();
+    return stats;
+  }
+
   /** Reads one reply of the given kind, as text. */
   async readReply(kind: ReplyKindCode = ReplyKind.Line, timeoutMs = 5000): Promise<string> {
     return decoder.decode(await this.readReplyBytes(kind, timeoutMs));

@@ -11,9 +11,7 @@ import { TextClient } from "../helpers/text_client.ts";
 async function connectionsOf(port: number): Promise<number> {
   const c = await TextClient.connect(port);
   try {
-    await c.write("stats\r\n");
-    let stats = "";
-    while (!stats.endsWith("END\r\n")) stats += await c.readReply();
+    const stats = await c.stats();
     return Number(stats.match(/STAT curr_connections (\d+)/)![1]) - 1;
   } finally {
     c.close();

@@ -163,9 +163,7 @@ Deno.test("version, verbosity, stats and quit are answered by the proxy itself",
     assert.deepEqual(await c.call("verbosity"), "ERROR\r\n");
     await c.set("k", "v");
     await c.get("get k nope");
-    await c.write("stats\r\n");
-    let stats = "";
-    while (!stats.endsWith("END\r\n")) stats += await c.readReply(ReplyKind.Line);
+    const stats = await c.stats();
     assert.match(stats, /^STAT pid \d+\r\n/);
     assert.match(stats, /STAT cmd_get 2\r\n/);
     assert.match(stats, /STAT cmd_set 1\r\n/);

@@ -48,3 +48,31 @@ Deno.test("valueBlocks finds each key and block of a reply", () => {
     "VALUE bb 1 0\r\n\r\n",
   ]);
 });
+
+Deno.test("a one-line reply must be one memcached sends: a known word or a number", () => {
+  const frame = (text: string) => {
+    const bytes = encoder.encode(text);
+    return new TextResponseFramer().frame(bytes, 0, bytes.length, ReplyKind.Line);
+  };
+  for (
+    const line of [
+      "STORED\r\n",
+      "NOT_STORED\r\n",
+      "EXISTS\r\n",
+      "NOT_FOUND\r\n",
+      "DELETED\r\n",
+      "TOUCHED\r\n",
+      "OK\r\n",
+      "VERSION 1.6.18\r\n",
+      "ERROR\r\n",
+      "CLIENT_ERROR bad data chunk\r\n",
+      "SERVER_ERROR out of memory\r\n",
+      "18446744073709551615\r\n",
+    ]
+  ) {
+    assert.equal(frame(line), line.length, line);
+  }
+  for (const line of ["HELLO\r\n", "STORE\r\n", "\x00\r\n", "VALUE a 0 1\r\n"]) {
+    assert.throws(() => frame(line), TypeError, JSON.stringify(line));
+  }
+});

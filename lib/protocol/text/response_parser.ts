@@ -53,7 +53,11 @@ export class TextResponseFramer {
   frame(buf: Uint8Array, start: number, end: number, kind: ReplyKindCode): number {
     if (kind === ReplyKind.Line) {
       const lf = findLf(buf, start, end);
-      return lf < 0 ? -1 : lf + 1;
+      if (lf < 0) return -1;
+      if (!isReplyLine(buf, start, lf)) {
+        throw new TypeError("a reply line that is not one memcached sends");
+      }
+      return lf + 1;
     }
     let pos = start + this.#resume;
     while (pos < end) {
@@ -84,6 +88,48 @@ export class TextResponseFramer {
   reset(): void {
     this.#resume = 0;
   }
+}
+
+const encoder = new TextEncoder();
+/** The words a one-line memcached reply starts with, by first byte. */
+const REPLY_WORDS: Uint8Array[][] = Array.from({ length: 256 }, () => []);
+for (
+  const word of [
+    "STORED\r",
+    "NOT_STORED\r",
+    "EXISTS\r",
+    "NOT_FOUND\r",
+    "DELETED\r",
+    "TOUCHED\r",
+    "OK\r",
+    "VERSION ",
+    "ERROR",
+    "CLIENT_ERROR ",
+    "SERVER_ERROR ",
+  ]
+) {
+  const bytes = encoder.encode(word);
+  REPLY_WORDS[bytes[0]].push(bytes);
+}
+
+/**
+ * True when `buf[start..lf)` is a line memcached sends alone: a known word, or a number (the
+ * result of `incr`/`decr`). Anything else means the peer is not a memcached server, or the
+ * stream is out of step.
+ */
+function isReplyLine(buf: Uint8Array, start: number, lf: number): boolean {
+  const first = buf[start];
+  if (first >= 0x30 && first <= 0x39) return true;
+  const words = REPLY_WORDS[first];
+  outer: for (let w = 0; w < words.length; w++) {
+    const word = words[w];
+    if (lf - start < word.length) continue;
+    for (let i = 1; i < word.length; i++) {
+      if (buf[start + i] !== word[i]) continue outer;
+    }
+    return true;
+  }
+  return false;
 }
 
 /** The `<bytes>` field of the `VALUE <key> <flags> <bytes> [<cas>]` line `buf[pos..lf)`. */
