@@ -1,4 +1,5 @@
-import { freePort, waitForPort } from "./free_port.ts";
+import { freePort } from "./free_port.ts";
+import { type ServerProcess, spawnServer } from "./server_process.ts";
 
 /** A real memcached process started for a test. */
 export interface MemcachedServer {
@@ -39,48 +40,43 @@ export async function memcachedInstalled(): Promise<boolean> {
 export async function startMemcached(extraArgs: string[] = []): Promise<MemcachedServer> {
   let port = 0;
   let args: string[] = [];
-  let child: Deno.ChildProcess | null = null;
+  let child: ServerProcess | null = null;
   // Another test may take the free port before memcached binds it; then try another.
   for (let attempt = 0; child === null; attempt++) {
     port = freePort();
     args = ["-l", "127.0.0.1", "-p", String(port), "-U", "0", "-t", "1", ...extraArgs];
     if (Deno.uid() === 0) args.push("-u", "root");
     try {
-      child = await spawn(args, port);
+      child = await spawnServer("memcached", args, [port]);
     } catch (error) {
       if (attempt === 4) throw error;
     }
   }
   let stopped = false;
-  let running: Deno.ChildProcess = child;
+  let running: ServerProcess = child;
   const server: MemcachedServer = {
     port,
     address: `127.0.0.1:${port}`,
     get pid() {
-      return running.pid;
+      return running.child.pid;
     },
-    async kill() {
-      try {
-        running.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-      await running.status;
+    kill() {
+      return running.stop();
     },
     async pause() {
-      running.kill("SIGSTOP");
-      const stat = `/proc/${running.pid}/stat`;
+      running.child.kill("SIGSTOP");
+      const stat = `/proc/${running.child.pid}/stat`;
       // The state is the field after the parenthesised command name; "T" is stopped.
       while (!/\) T /.test(await Deno.readTextFile(stat))) {
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
     },
     resume() {
-      running.kill("SIGCONT");
+      running.child.kill("SIGCONT");
     },
     async restart() {
       await server.kill();
-      running = await spawn(args, port);
+      running = await spawnServer("memcached", args, [port]);
     },
     async stop() {
       if (stopped) return;
@@ -89,34 +85,6 @@ export async function startMemcached(extraArgs: string[] = []): Promise<Memcache
     },
   };
   return server;
-}
-
-/**
- * Starts memcached and waits until it accepts connections. Rejects when it exits instead, as it
- * does when its port was taken, so that the caller never talks to someone else's server.
- */
-async function spawn(args: string[], port: number): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command("memcached", { args, stdout: "null", stderr: "null" }).spawn();
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-  try {
-    await Promise.race([
-      waitForPort(port),
-      status.then(({ code }) => {
-        throw new Error(`memcached exited with code ${code} on port ${port}`);
-      }),
-    ]);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    if (exited) throw new Error(`memcached exited on port ${port}: the port was taken`);
-  } catch (error) {
-    if (!exited) child.kill("SIGKILL");
-    await status;
-    throw error;
-  }
-  return child;
 }
 
 /** Starts `count` memcached servers. */

@@ -15,7 +15,8 @@ import { HASH_NAMES, type HashName } from "../../lib/hash/hash_functions.ts";
 import { silentLogger } from "../../lib/observability/log.ts";
 import { ReplyKind } from "../../lib/protocol/text/response_parser.ts";
 import { type ProxyHandle, startProxy } from "../../lib/server/proxy.ts";
-import { freePort, waitForPort } from "../helpers/free_port.ts";
+import { freePort } from "../helpers/free_port.ts";
+import { type ServerProcess, spawnServer } from "../helpers/server_process.ts";
 import { type MemcachedServer, startMemcacheds } from "../helpers/memcached.ts";
 import { SeededRandom } from "../helpers/random.ts";
 import { TextClient } from "../helpers/text_client.ts";
@@ -197,34 +198,20 @@ async function startNutcracker(dir: string, yaml: string, ports: number[]): Prom
   const conf = `${dir}/nutcracker.yml`;
   const logFile = `${dir}/nutcracker.log`;
   await Deno.writeTextFile(conf, yaml);
-  const child = new Deno.Command("nutcracker", {
-    args: ["-c", conf, "-s", String(freePort()), "-a", "127.0.0.1", "-o", logFile],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
   const log = () => Deno.readTextFile(logFile).catch(() => "(no log)");
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
+  let process: ServerProcess;
   try {
-    await Promise.race([
-      Promise.all(ports.map((port) => waitForPort(port))),
-      status.then(({ code }) => {
-        throw new Error(`nutcracker exited with code ${code}`);
-      }),
-    ]);
+    process = await spawnServer(
+      "nutcracker",
+      ["-c", conf, "-s", String(freePort()), "-a", "127.0.0.1", "-o", logFile],
+      ports,
+      0,
+    );
   } catch (error) {
-    if (!exited) child.kill("SIGKILL");
-    await status;
     throw new Error(`nutcracker did not start: ${await log()}`, { cause: error });
   }
   return {
-    async stop() {
-      if (!exited) child.kill("SIGTERM");
-      await status;
-    },
+    stop: () => process.stop("SIGTERM"),
     log,
   };
 }
