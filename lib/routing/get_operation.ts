@@ -2,7 +2,12 @@ import type { BackendError, ReplyHandler } from "../backend/reply_handler.ts";
 import { bytesEqual, concatBytes } from "../protocol/bytes.ts";
 import { Command } from "../protocol/text/command.ts";
 import { buildLine } from "../protocol/text/request_lines.ts";
-import { isErrorReply, ReplyKind, valueBlocks } from "../protocol/text/response_parser.ts";
+import {
+  isErrorReply,
+  ReplyKind,
+  valueBlocks,
+  valueCount,
+} from "../protocol/text/response_parser.ts";
 import { END } from "../protocol/text/replies.ts";
 import type { TextRequest } from "../protocol/text/text_request.ts";
 import { failureReply } from "./failure_reply.ts";
@@ -38,8 +43,10 @@ export class GetOperation implements ReplyHandler {
   readonly #found: (Uint8Array | undefined)[][];
   readonly #parts: Part[] = [];
   #pending = 0;
-  /** The primary's reply, when one primary answered for every key and found them all. */
+  /** The primary's reply, when it is the whole answer; see {@linkcode onReply}. */
   #whole: Uint8Array | null = null;
+  /** How many keys `#whole` holds. */
+  #wholeHits = 0;
   /** What to answer if no key can be served: the first failure seen. */
   #errorReply: Uint8Array | null = null;
 
@@ -104,18 +111,24 @@ export class GetOperation implements ReplyHandler {
       return;
     }
     const part = this.#parts[tag];
-    const found = this.#found[part.replica];
     const keys = this.#request.keys;
+    if (part.replica === 0 && part.keys.length === keys.length) {
+      // One primary answered for every key. When it had them all (the common case), or there is
+      // no backup to ask, its reply is the answer: no block needs to be picked out.
+      const hits = valueCount(reply);
+      if (hits === keys.length || this.#pool.replicas === 1) {
+        this.#whole = reply;
+        this.#wholeHits = hits;
+        this.#partDone(tag, true);
+        return;
+      }
+    }
+    const found = this.#found[part.replica];
     let next = 0;
-    let hits = 0;
     for (const { key, block } of valueBlocks(reply)) {
       while (next < part.keys.length && !bytesEqual(keys[part.keys[next]], key)) next++;
       if (next === part.keys.length) break;
       found[part.keys[next++]] = block;
-      hits++;
-    }
-    if (part.replica === 0 && part.keys.length === keys.length && hits === keys.length) {
-      this.#whole = reply;
     }
     this.#partDone(tag, true);
   }
@@ -129,7 +142,7 @@ export class GetOperation implements ReplyHandler {
 
   #partDone(tag: number, answered: boolean): void {
     const part = this.#parts[tag];
-    if (part.replica === 0 && this.#pool.replicas > 1) {
+    if (part.replica === 0 && this.#pool.replicas > 1 && this.#whole === null) {
       const found = this.#found[0];
       const missing = part.keys.filter((k) => found[k] === undefined);
       if (missing.length > 0) {
@@ -143,7 +156,8 @@ export class GetOperation implements ReplyHandler {
   #finish(): void {
     const stats = this.#pool.stats;
     if (this.#whole !== null) {
-      stats.getHits += this.#request.keys.length;
+      stats.getHits += this.#wholeHits;
+      stats.getMisses += this.#request.keys.length - this.#wholeHits;
       this.#sink.complete(this.#seq, this.#whole);
       return;
     }

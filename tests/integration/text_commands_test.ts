@@ -191,7 +191,13 @@ Deno.test("malformed requests get memcached's error lines and the stream stays i
     const c = await client();
     const long = "k".repeat(251);
     assert.deepEqual(await c.get(`get ${long}`), "CLIENT_ERROR bad command line format\r\n");
-    assert.deepEqual(await c.get(`get ok\x01key`), "CLIENT_ERROR bad command line format\r\n");
+    assert.deepEqual(await c.get(`get ok\x00key`), "CLIENT_ERROR bad command line format\r\n");
+    assert.deepEqual(
+      await c.set("ctl\x10key", "v"),
+      "STORED\r\n",
+      "control bytes pass, as in memcached",
+    );
+    assert.deepEqual(await c.get("get ctl\x10key"), "VALUE ctl\x10key 0 1\r\nv\r\nEND\r\n");
     await c.write(`set ${long} 0 0 1\r\nx\r\n`);
     assert.deepEqual(await c.readReply(), "CLIENT_ERROR bad command line format\r\n");
     assert.deepEqual(await c.readReply(), "ERROR\r\n");

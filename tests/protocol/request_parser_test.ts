@@ -101,12 +101,13 @@ Deno.test("argument counts and numbers are checked as memcached 1.6 checks them"
   ]);
 });
 
-Deno.test("keys over 250 bytes or with control bytes are refused", () => {
+Deno.test("keys over 250 bytes or with a NUL byte are refused, other control bytes pass as in memcached", () => {
   assert.deepEqual(parseAll(`get ${"k".repeat(250)}\r\n`), [`req:get ${"k".repeat(250)}\r\n`]);
   assert.deepEqual(parseAll(`get ${"k".repeat(251)}\r\n`), [
     "reply:CLIENT_ERROR bad command line format\r\n",
   ]);
-  assert.deepEqual(parseAll("get a\tb\r\n"), ["reply:CLIENT_ERROR bad command line format\r\n"]);
+  assert.deepEqual(parseAll("get a\0b\r\n"), ["reply:CLIENT_ERROR bad command line format\r\n"]);
+  assert.deepEqual(parseAll("get a\tb\x10\r\n"), ["req:get a\tb\x10\r\n"]);
 });
 
 Deno.test("a line over 2048 bytes without a newline closes the stream, a long get line does not", () => {

@@ -277,13 +277,16 @@ export class TextRequestParser {
     return true;
   }
 
-  /** True when the token is a key memcached accepts: 1 to 250 bytes, no control bytes. */
+  /**
+   * True when the token is a key memcached handles: at most 250 bytes, and no NUL, at which
+   * memcached would cut the key short. Other control bytes are allowed, as memcached allows them
+   * (memcaslap's keys have some); the tokenizer already split on spaces and line ends.
+   */
   #isKey(start: number, end: number): boolean {
     if (end - start > MAX_KEY_LENGTH) return false;
     const buf = this.#buf;
     for (let i = start; i < end; i++) {
-      const c = buf[i];
-      if (c < SPACE || c === 0x7f) return false;
+      if (buf[i] === 0) return false;
     }
     return true;
   }

@@ -184,6 +184,18 @@ export function valueBlocks(reply: Uint8Array): ValueBlock[] {
   return blocks;
 }
 
+/** How many `VALUE` blocks a complete retrieval reply holds, found without allocating. */
+export function valueCount(reply: Uint8Array): number {
+  let count = 0;
+  let pos = 0;
+  while (pos < reply.length && reply[pos] === V) {
+    const lf = findLf(reply, pos, reply.length);
+    pos = lf + 1 + valueLength(reply, pos, lf) + 2;
+    count++;
+  }
+  return count;
+}
+
 /** True when a retrieval reply is a server error rather than values and `END`. */
 export function isErrorReply(reply: Uint8Array): boolean {
   return reply[0] !== V && reply[0] !== E;
