@@ -61,18 +61,6 @@ export class Backend implements ReplyHandler {
     return !this.#down;
   }
 
-  /** Consecutive failures so far. */
-  get failures(): number {
-    return this.#failures;
-  }
-
-  /** Requests waiting for a reply, over all connections. */
-  get inFlight(): number {
-    let total = 0;
-    for (const c of this.#connections) total += c.inFlight;
-    return total;
-  }
-
   /**
    * Sends one request. `affinity` picks the connection: requests with the same affinity (one
    * client's) share a connection, so the server sees them in the order the client sent them.

@@ -49,11 +49,6 @@ export class BackendConnection {
     this.#server = `${options.hostname}:${options.port}`;
   }
 
-  /** Requests waiting for a reply on this connection. */
-  get inFlight(): number {
-    return this.#queue.size;
-  }
-
   /** Sends one request; its reply, or its failure, goes to `handler` with `tag`. */
   send(bytes: Uint8Array, kind: ReplyKindCode, handler: ReplyHandler, tag: number): void {
     if (this.#closed) {

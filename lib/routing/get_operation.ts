@@ -39,8 +39,8 @@ export class GetOperation implements ReplyHandler {
   readonly #sink: ReplySink;
   readonly #seq: number;
   readonly #hashes: number[];
-  /** The block found for each key, by replica. */
-  readonly #found: (Uint8Array | undefined)[][];
+  /** The block found for each key, by replica; made only when a reply must be picked apart. */
+  readonly #found: ((Uint8Array | undefined)[] | undefined)[] = [];
   readonly #parts: Part[] = [];
   #pending = 0;
   /** The primary's reply, when it is the whole answer; see {@linkcode onReply}. */
@@ -64,7 +64,6 @@ export class GetOperation implements ReplyHandler {
     const keys = request.keys;
     this.#hashes = new Array(keys.length);
     for (let i = 0; i < keys.length; i++) this.#hashes[i] = pool.hashOf(keys[i]);
-    this.#found = Array.from({ length: pool.replicas }, () => new Array(keys.length));
   }
 
   /** Sends the keys to their primaries. */
@@ -77,6 +76,11 @@ export class GetOperation implements ReplyHandler {
   /** Asks replica `replica`'s servers for the keys with indexes `keyIndexes`. */
   #ask(replica: number, keyIndexes: number[]): void {
     const group = this.#pool.group(replica);
+    const everyKey = keyIndexes.length === this.#request.keys.length;
+    if (keyIndexes.length === 1) {
+      this.#send(replica, group.indexOf(this.#hashes[keyIndexes[0]]), keyIndexes, everyKey);
+      return;
+    }
     const byServer = new Map<number, number[]>();
     for (const k of keyIndexes) {
       const server = group.indexOf(this.#hashes[k]);
@@ -84,14 +88,28 @@ export class GetOperation implements ReplyHandler {
       if (list === undefined) byServer.set(server, [k]);
       else list.push(k);
     }
-    const request = this.#request;
-    const everyKey = keyIndexes.length === request.keys.length && byServer.size === 1;
-    this.#pending += byServer.size;
     for (const [server, keys] of byServer) {
-      const tag = this.#parts.push({ keys, replica }) - 1;
-      const bytes = everyKey ? request.raw : this.#subrequest(keys);
-      group.backends[server].send(bytes, ReplyKind.Retrieval, this, tag, this.#sink.affinity);
+      this.#send(replica, server, keys, everyKey && byServer.size === 1);
     }
+  }
+
+  /** Sends one part: the request as received when it carries every key, else a subrequest. */
+  #send(replica: number, server: number, keys: number[], everyKey: boolean): void {
+    this.#pending++;
+    const tag = this.#parts.push({ keys, replica }) - 1;
+    const bytes = everyKey ? this.#request.raw : this.#subrequest(keys);
+    this.#pool.group(replica).backends[server].send(
+      bytes,
+      ReplyKind.Retrieval,
+      this,
+      tag,
+      this.#sink.affinity,
+    );
+  }
+
+  /** The blocks found on `replica`, by key index. */
+  #foundOn(replica: number): (Uint8Array | undefined)[] {
+    return this.#found[replica] ??= new Array(this.#request.keys.length);
   }
 
   /** `get k1 k2…` (or `gat <exptime> k1…`) for some of the request's keys. */
@@ -123,7 +141,7 @@ export class GetOperation implements ReplyHandler {
         return;
       }
     }
-    const found = this.#found[part.replica];
+    const found = this.#foundOn(part.replica);
     let next = 0;
     for (const { key, block } of valueBlocks(reply)) {
       while (next < part.keys.length && !bytesEqual(keys[part.keys[next]], key)) next++;
@@ -143,7 +161,7 @@ export class GetOperation implements ReplyHandler {
   #partDone(tag: number, answered: boolean): void {
     const part = this.#parts[tag];
     if (part.replica === 0 && this.#pool.replicas > 1 && this.#whole === null) {
-      const found = this.#found[0];
+      const found = this.#foundOn(0);
       const missing = part.keys.filter((k) => found[k] === undefined);
       if (missing.length > 0) {
         if (!answered) this.#pool.stats.failovers++;
@@ -166,7 +184,7 @@ export class GetOperation implements ReplyHandler {
     for (let k = 0; k < this.#request.keys.length; k++) {
       let block: Uint8Array | undefined;
       for (let replica = 0; block === undefined && replica < this.#found.length; replica++) {
-        block = this.#found[replica][k];
+        block = this.#found[replica]?.[k];
         if (block !== undefined && replica > 0) stats.backupHits++;
       }
       if (block === undefined) continue;

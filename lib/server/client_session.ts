@@ -144,8 +144,7 @@ export class ClientSession implements ReplySink {
       this.complete(this.#take(), item);
     } else if (item instanceof ProtocolClose) {
       const seq = this.#take();
-      if (item.reply !== null) this.complete(seq, item.reply);
-      else this.complete(seq, EMPTY);
+      this.complete(seq, item.reply ?? EMPTY);
       this.complete(this.#take(), CLOSE);
       this.#closing = true;
     } else {

@@ -35,41 +35,33 @@ export class TextClient {
   }
 
   /** Reads one reply of the given kind, as bytes; rejects after `timeoutMs` or on close. */
-  async readReplyBytes(
-    kind: ReplyKindCode = ReplyKind.Line,
-    timeoutMs = 5000,
-  ): Promise<Uint8Array> {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const end = this.#buf.length === 0
-        ? -1
-        : this.#framer.frame(this.#buf, 0, this.#buf.length, kind);
-      if (end >= 0) {
-        const reply = this.#buf.slice(0, end);
-        this.#buf = this.#buf.slice(end);
-        return reply;
-      }
-      const chunk = await this.#read(deadline - Date.now());
-      if (chunk === null) throw new Error("connection closed before a complete reply");
-      const grown = new Uint8Array(this.#buf.length + chunk.length);
-      grown.set(this.#buf);
-      grown.set(chunk, this.#buf.length);
-      this.#buf = grown;
-    }
+  readReplyBytes(kind: ReplyKindCode = ReplyKind.Line, timeoutMs = 5000): Promise<Uint8Array> {
+    return this.#take(
+      (buf) => buf.length === 0 ? -1 : this.#framer.frame(buf, 0, buf.length, kind),
+      timeoutMs,
+    );
   }
 
   /** Reads one line as it comes, `\r\n` included, such as one `STAT` line of `stats`. */
   async readLine(timeoutMs = 5000): Promise<string> {
+    return decoder.decode(await this.#take((buf) => buf.indexOf(10) + 1 || -1, timeoutMs));
+  }
+
+  /**
+   * Reads until `end(buffer)` finds where the wanted bytes end, and takes them off the buffer.
+   * Rejects after `timeoutMs`, or when the connection closes first.
+   */
+  async #take(end: (buf: Uint8Array) => number, timeoutMs: number): Promise<Uint8Array> {
     const deadline = Date.now() + timeoutMs;
     while (true) {
-      const lf = this.#buf.indexOf(10);
-      if (lf >= 0) {
-        const line = decoder.decode(this.#buf.subarray(0, lf + 1));
-        this.#buf = this.#buf.slice(lf + 1);
-        return line;
+      const at = end(this.#buf);
+      if (at >= 0) {
+        const taken = this.#buf.slice(0, at);
+        this.#buf = this.#buf.slice(at);
+        return taken;
       }
       const chunk = await this.#read(deadline - Date.now());
-      if (chunk === null) throw new Error("connection closed before a complete line");
+      if (chunk === null) throw new Error("connection closed before a complete reply");
       const grown = new Uint8Array(this.#buf.length + chunk.length);
       grown.set(this.#buf);
       grown.set(chunk, this.#buf.length);
