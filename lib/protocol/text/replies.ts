@@ -16,6 +16,10 @@ export function replyLine(text: string): Uint8Array {
 export const ERROR: Uint8Array = replyLine("ERROR");
 /** `END`: the end of a retrieval reply. */
 export const END: Uint8Array = replyLine("END");
+/** `STORED`: a storage command stored its value. */
+export const STORED: Uint8Array = replyLine("STORED");
+/** `TOUCHED`: `touch` found the key. */
+export const TOUCHED: Uint8Array = replyLine("TOUCHED");
 /** `OK`: flush_all and verbosity succeeded. */
 export const OK: Uint8Array = replyLine("OK");
 /** A storage command's arguments or key are malformed. */

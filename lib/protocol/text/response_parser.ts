@@ -11,6 +11,10 @@ export const ReplyKind = {
   Line: 0,
   /** `VALUE` blocks ended by `END`, or a single error line. */
   Retrieval: 1,
+  /** A meta reply: `VA <size> <flags>*` and its data block, or one line (`EN`, `HD`…). */
+  Meta: 2,
+  /** `STAT` lines ended by `END` (the reply to `stats`), or a single error line. */
+  Stats: 3,
 } as const;
 
 /** One of the values of {@linkcode ReplyKind}. */
@@ -20,6 +24,8 @@ const LF = 0x0a;
 const SPACE = 0x20;
 const V = 0x56; // 'V' of VALUE
 const E = 0x45; // 'E' of END
+const S = 0x53; // 'S' of STAT
+const A = 0x41; // 'A' of VA
 
 /** The index of the first `\n` in `buf[from..end)`, or -1. */
 export function findLf(buf: Uint8Array, from: number, end: number): number {
@@ -59,6 +65,8 @@ export class TextResponseFramer {
       }
       return lf + 1;
     }
+    if (kind === ReplyKind.Meta) return frameMeta(buf, start, end);
+    if (kind === ReplyKind.Stats) return this.#frameStats(buf, start, end);
     let pos = start + this.#resume;
     while (pos < end) {
       const lf = findLf(buf, pos, end);
@@ -79,6 +87,24 @@ export class TextResponseFramer {
         return -1;
       }
       pos = next;
+    }
+    this.#resume = pos - start;
+    return -1;
+  }
+
+  #frameStats(buf: Uint8Array, start: number, end: number): number {
+    let pos = start + this.#resume;
+    while (pos < end) {
+      const lf = findLf(buf, pos, end);
+      if (lf < 0) break;
+      if (buf[pos] !== S || lf - pos < 5) {
+        if (buf[pos] !== E && pos !== start) {
+          throw new TypeError("a stats reply holds a line that is neither STAT nor END");
+        }
+        this.#resume = 0;
+        return lf + 1;
+      }
+      pos = lf + 1;
     }
     this.#resume = pos - start;
     return -1;
@@ -130,6 +156,27 @@ function isReplyLine(buf: Uint8Array, start: number, lf: number): boolean {
     return true;
   }
   return false;
+}
+
+/** Frames a meta reply: a `VA <size> …` line and its data, or a line of two capitals or an error. */
+function frameMeta(buf: Uint8Array, start: number, end: number): number {
+  const lf = findLf(buf, start, end);
+  if (lf < 0) return -1;
+  if (buf[start] === V && buf[start + 1] === A && buf[start + 2] === SPACE) {
+    let size = 0;
+    let i = start + 3;
+    for (; i < lf && buf[i] >= 0x30 && buf[i] <= 0x39; i++) size = size * 10 + buf[i] - 0x30;
+    if (i === start + 3) throw new TypeError("a VA line without a valid size");
+    const next = lf + 1 + size + 2;
+    return next > end ? -1 : next;
+  }
+  const isCode = lf - start >= 3 && buf[start] >= A && buf[start] <= 0x5a &&
+    buf[start + 1] >= A && buf[start + 1] <= 0x5a &&
+    (buf[start + 2] === SPACE || buf[start + 2] === 0x0d);
+  if (!isCode && !isReplyLine(buf, start, lf)) {
+    throw new TypeError("a meta reply line that is not one memcached sends");
+  }
+  return lf + 1;
 }
 
 /** The `<bytes>` field of the `VALUE <key> <flags> <bytes> [<cas>]` line `buf[pos..lf)`. */
