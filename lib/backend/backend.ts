@@ -19,10 +19,23 @@ export interface BackendOptions {
   retryTimeoutMs: number;
   /** Told when the server goes down or comes back up. */
   onStateChange?(backend: Backend, up: boolean, reason: string): void;
+  /**
+   * Told when the server turns out to be a new process since the proxy last saw it: it
+   * restarted, and holds no data from before.
+   */
+  onRestart?(backend: Backend): void;
 }
 
 const MAX_RETRY_MS = 30_000;
 const PROBE = new TextEncoder().encode("version\r\n");
+const STATS = new TextEncoder().encode("stats\r\n");
+/** Tags of the backend's own requests. */
+const PROBE_TAG = 0;
+const IDENTITY_TAG = 1;
+/** Wait before a failed connection of a server that is still up is opened again. */
+const RECONNECT_DELAY_MS = 50;
+/** Seconds two reports of a server's start time may differ by and still be the same process. */
+const START_TIME_SLACK = 2;
 
 /**
  * One memcached server: its pipelined connections and its health.
@@ -30,6 +43,10 @@ const PROBE = new TextEncoder().encode("version\r\n");
  * After `failureLimit` consecutive failures the server is down: requests fail at once instead of
  * waiting for a timeout, and a `version` probe is sent after `retryTimeoutMs`, then after twice
  * that, and so on. A good probe brings it back up.
+ *
+ * Each time a connection opens, `stats` tells which process answers (its pid and start time).
+ * A different process than before means the server restarted empty: `onRestart` is told. So
+ * is a server first seen after it failed, since it may have lost what it was sent.
  */
 export class Backend implements ReplyHandler {
   /** `host:port`, as used in logs, errors and stats. */
@@ -41,7 +58,13 @@ export class Backend implements ReplyHandler {
   #downReason = "";
   #retryMs: number;
   #probeTimer: ReturnType<typeof setTimeout> | undefined;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** The pid and start time (Unix seconds) of the process last seen, once known. */
+  #pid = -1;
+  #startTime = -1;
+  /** Whether a request failed before the process was first seen: it may have restarted. */
+  #failedUnseen = false;
 
   /** @param options Where the server is, and how to judge it. */
   constructor(options: BackendOptions) {
@@ -50,10 +73,22 @@ export class Backend implements ReplyHandler {
     this.#retryMs = options.retryTimeoutMs;
     const onHealth = (ok: boolean, error?: BackendError) =>
       ok ? this.#succeeded() : this.#failed(error!);
+    const onConnect = (connection: BackendConnection) =>
+      connection.send(STATS, ReplyKind.Stats, this, IDENTITY_TAG);
     this.#connections = Array.from(
       { length: Math.max(1, options.connections) },
-      () => new BackendConnection({ ...options, onHealth }),
+      () => new BackendConnection({ ...options, onHealth, onConnect }),
     );
+  }
+
+  /** The server's host. */
+  get hostname(): string {
+    return this.#options.hostname;
+  }
+
+  /** The server's port. */
+  get port(): number {
+    return this.#options.port;
   }
 
   /** False while the server is marked down. */
@@ -97,6 +132,7 @@ export class Backend implements ReplyHandler {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#probeTimer);
+    clearTimeout(this.#reconnectTimer);
     for (const c of this.#connections) c.close();
   }
 
@@ -106,34 +142,64 @@ export class Backend implements ReplyHandler {
 
   #failed(error: BackendError): void {
     this.#failures++;
+    if (this.#pid < 0) this.#failedUnseen = true;
     if (!this.#down && this.#failures >= this.#options.failureLimit) {
       this.#down = true;
       this.#downReason = error.message;
       this.#retryMs = this.#options.retryTimeoutMs;
       this.#options.onStateChange?.(this, false, error.message);
       this.#scheduleProbe();
+    } else if (!this.#down && this.#reconnectTimer === undefined && !this.#closed) {
+      // Reconnect without waiting for a request, so that a server that restarted empty is
+      // found out, and refilled, even when nothing is sent to it for a while.
+      this.#reconnectTimer = setTimeout(() => {
+        this.#reconnectTimer = undefined;
+        if (!this.#down && !this.#closed) this.connect();
+      }, RECONNECT_DELAY_MS);
     }
   }
 
   #scheduleProbe(): void {
     if (this.#closed) return;
     this.#probeTimer = setTimeout(() => {
-      this.#connections[0].send(PROBE, ReplyKind.Line, this, 0);
+      this.#connections[0].send(PROBE, ReplyKind.Line, this, PROBE_TAG);
     }, this.#retryMs);
   }
 
-  /** The probe's reply: the server answers again. */
-  onReply(): void {
+  /** The reply to a probe (the server answers again) or to `stats` (which process answers). */
+  onReply(reply: Uint8Array, tag: number): void {
+    if (tag === IDENTITY_TAG) {
+      this.#identify(new TextDecoder().decode(reply));
+      return;
+    }
     if (!this.#down) return;
     this.#down = false;
     this.#failures = 0;
     this.#options.onStateChange?.(this, true, "probe answered");
   }
 
-  /** The probe failed: wait twice as long before the next. */
-  onFailure(error: BackendError): void {
+  /** A probe failed: wait twice as long before the next. A failed `stats` is retried on reconnect. */
+  onFailure(error: BackendError, tag: number): void {
+    if (tag === IDENTITY_TAG) return;
     this.#downReason = error.message;
     this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
     this.#scheduleProbe();
+  }
+
+  /** Compares the process in a `stats` reply with the one seen before. */
+  #identify(stats: string): void {
+    const stat = (name: string) =>
+      Number(stats.match(new RegExp(`^STAT ${name} (\\d+)`, "m"))?.[1]);
+    const pid = stat("pid");
+    const startTime = stat("time") - stat("uptime");
+    if (!Number.isFinite(pid) || !Number.isFinite(startTime)) return;
+    // A server that failed before it was ever seen may have lost what it was sent: it counts
+    // as restarted, and a refill (which never overwrites) costs only time.
+    const restarted = this.#pid < 0
+      ? this.#failedUnseen
+      : pid !== this.#pid || Math.abs(startTime - this.#startTime) > START_TIME_SLACK;
+    this.#pid = pid;
+    this.#startTime = startTime;
+    if (restarted) this.#options.onRestart?.(this);
   }
 }

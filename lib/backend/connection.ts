@@ -13,6 +13,8 @@ export interface ConnectionOptions {
   timeoutMs: number;
   /** Told of every failure (connect, timeout, I/O, garbage) and of each batch of good replies. */
   onHealth(ok: boolean, error?: BackendError): void;
+  /** Told each time the connection is established, before queued requests are written. */
+  onConnect?(connection: BackendConnection): void;
 }
 
 const READ_BUFFER_SIZE = 64 * 1024;
@@ -88,10 +90,11 @@ export class BackendConnection {
       conn.setNoDelay(true);
     } catch (error) {
       this.#connecting = false;
-      const reason = error instanceof DOMException && error.name === "TimeoutError"
+      const timedOut = error instanceof DOMException && error.name === "TimeoutError";
+      const reason = timedOut
         ? `connect timed out after ${timeoutMs} ms`
         : `connect failed: ${(error as Error).message}`;
-      this.#fail(new BackendError(this.#server, reason), true);
+      this.#fail(new BackendError(this.#server, reason, timedOut), true);
       return;
     }
     this.#connecting = false;
@@ -101,6 +104,7 @@ export class BackendConnection {
     }
     this.#conn = conn;
     this.#lastProgress = Date.now();
+    this.#options.onConnect?.(this);
     this.#readLoop(conn);
     this.#flush();
   }
@@ -197,7 +201,7 @@ export class BackendConnection {
     if (this.#queue.size === 0 || this.#connecting) return;
     const waited = Date.now() - this.#lastProgress;
     if (waited > this.#options.timeoutMs) {
-      this.#fail(new BackendError(this.#server, `timed out after ${waited} ms`), true);
+      this.#fail(new BackendError(this.#server, `timed out after ${waited} ms`, true), true);
     }
   };
 

@@ -15,8 +15,9 @@ export class BackendError extends Error {
   /**
    * @param server The backend's `host:port`.
    * @param message What happened, ready for a `SERVER_ERROR` line.
+   * @param timedOut Whether the server was given up on for taking too long to connect or reply.
    */
-  constructor(readonly server: string, message: string) {
+  constructor(readonly server: string, message: string, readonly timedOut = false) {
     super(message);
     this.name = "BackendError";
   }
