@@ -9,7 +9,10 @@ export interface MemcachedServer {
   readonly address: string;
   /** Its process id. */
   readonly pid: number;
-  /** Kills it with SIGKILL and waits for it to exit. */
+  /**
+   * Kills it with SIGKILL and waits for it to exit. Its port stays taken, by a listener that
+   * closes every connection at once, so that no other test's server can appear there.
+   */
   kill(): Promise<void>;
   /** Hangs it with SIGSTOP, and resolves once the kernel shows it stopped. */
   pause(): Promise<void>;
@@ -54,14 +57,16 @@ export async function startMemcached(extraArgs: string[] = []): Promise<Memcache
   }
   let stopped = false;
   let running: ServerProcess = child;
+  let holder: PortHolder | null = null;
   const server: MemcachedServer = {
     port,
     address: `127.0.0.1:${port}`,
     get pid() {
       return running.child.pid;
     },
-    kill() {
-      return running.stop();
+    async kill() {
+      await running.stop();
+      holder ??= holdPort(port);
     },
     async pause() {
       running.child.kill("SIGSTOP");
@@ -76,12 +81,15 @@ export async function startMemcached(extraArgs: string[] = []): Promise<Memcache
     },
     async restart() {
       await server.kill();
+      await holder?.close();
+      holder = null;
       running = await spawnServer("memcached", args, [port]);
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.kill();
+      await running.stop();
+      await holder?.close();
     },
   };
   return server;
@@ -90,4 +98,26 @@ export async function startMemcached(extraArgs: string[] = []): Promise<Memcache
 /** Starts `count` memcached servers. */
 export function startMemcacheds(count: number): Promise<MemcachedServer[]> {
   return Promise.all(Array.from({ length: count }, () => startMemcached()));
+}
+
+/** A port kept taken by a listener that accepts connections and closes them at once. */
+interface PortHolder {
+  close(): Promise<void>;
+}
+
+function holdPort(port: number): PortHolder {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) conn.close();
+    } catch {
+      // The listener was closed.
+    }
+  })();
+  return {
+    async close() {
+      listener.close();
+      await accepting;
+    },
+  };
 }
