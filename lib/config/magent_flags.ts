@@ -50,6 +50,12 @@ More:
   -I, --max-item-size BYTES        largest value accepted (default 1048576)
       --server-failure-limit N     failures before a server is marked down (default 2)
       --server-retry-timeout MS    first wait before a down server is probed (default 1000)
+      --auto-eject-hosts           take a down server out of the distribution (default off:
+                                   its keys would move, causing misses and stale reads)
+      --replay-limit N             keys remembered per server as missed while it failed, to
+                                   replay on its return; past it, flush and refill (100000)
+      --refill-rate N              keys per second copied to a server that came back empty
+                                   (default 20000)
 
 Example:
   memrelay -l 127.0.0.1 -p 11000 -s 127.0.0.1:13000 -s 127.0.0.1:14000 -b 127.0.0.1:12000`;
@@ -112,6 +118,9 @@ export function parseCommandLine(args: string[]): CommandLine {
         "max-item-size": { type: "string", short: "I" },
         "server-failure-limit": { type: "string" },
         "server-retry-timeout": { type: "string" },
+        "auto-eject-hosts": { type: "boolean" },
+        "replay-limit": { type: "string" },
+        "refill-rate": { type: "string" },
         config: { type: "string", short: "c" },
         "test-config": { type: "boolean" },
       },
@@ -211,6 +220,9 @@ export function parseCommandLine(args: string[]): CommandLine {
         "--server-retry-timeout",
         POOL_DEFAULTS.serverRetryTimeoutMs,
       ),
+      autoEjectHosts: v["auto-eject-hosts"] ?? false,
+      replayLimit: intFlag(v["replay-limit"], "--replay-limit", POOL_DEFAULTS.replayLimit),
+      refillRate: intFlag(v["refill-rate"], "--refill-rate", POOL_DEFAULTS.refillRate),
     }],
   };
   return { action: "run", config, warnings, testOnly };

@@ -49,10 +49,17 @@ export interface PoolConfig {
   /** Connect to every server at start rather than on first use (twemproxy's `preconnect`). */
   preconnect: boolean;
   /**
-   * Take a down server out of the distribution (twemproxy's `auto_eject_hosts`). Off by default:
-   * remapping its keys causes misses and stale reads. Not acted on yet: see the replication issue.
+   * Take a down server out of the distribution (twemproxy's `auto_eject_hosts`), and put it back
+   * when it answers again. Off by default: remapping its keys causes misses and stale reads.
    */
   autoEjectHosts: boolean;
+  /**
+   * Keys remembered per server as missed writes, to replay when it answers again; past this the
+   * server is flushed and refilled instead.
+   */
+  replayLimit: number;
+  /** Keys a second a refill copies to a server that came back empty. */
+  refillRate: number;
 }
 
 /** Everything a running proxy is built from. Immutable once built. */
@@ -77,4 +84,6 @@ export const POOL_DEFAULTS: Readonly<Omit<PoolConfig, "name" | "listen" | "serve
     maxItemSize: 1024 * 1024,
     preconnect: false,
     autoEjectHosts: false,
+    replayLimit: 100_000,
+    refillRate: 20_000,
   };

@@ -28,7 +28,9 @@
  *
  * - `backups`: a list of servers (one backup pool), or a list of such lists (several pools);
  *   each backup pool holds one more replica of every key;
- * - `max_item_size`: the largest value accepted, in bytes; default 1048576.
+ * - `max_item_size`: the largest value accepted, in bytes; default 1048576;
+ * - `replay_limit`: keys remembered per server as missed while it failed; default 100000;
+ * - `refill_rate`: keys per second copied to a server that came back empty; default 20000.
  *
  * @module
  */
@@ -88,6 +90,8 @@ const POOL_KEYS: readonly string[] = [
   "servers",
   "backups",
   "max_item_size",
+  "replay_limit",
+  "refill_rate",
 ];
 
 /**
@@ -434,6 +438,12 @@ function parsePool(
         break;
       case "max_item_size":
         pool.maxItemSize = wholeNumber(key, value, 1, " of bytes");
+        break;
+      case "replay_limit":
+        pool.replayLimit = wholeNumber(key, value, 1, " of keys");
+        break;
+      case "refill_rate":
+        pool.refillRate = wholeNumber(key, value, 1, " of keys per second");
         break;
       default:
         fail(key, `unknown; a pool's keys are ${POOL_KEYS.join(", ")}`);

@@ -31,6 +31,24 @@ export class ProxyStats {
   backendErrors = 0;
   /** Times a server was marked down or came back up. */
   backendStateChanges = 0;
+  /** Requests failed because a server took too long to connect or answer. */
+  timeouts = 0;
+  /** Keys a backup served after the primary missed, copied back to the primary. */
+  readRepairs = 0;
+  /** Keys a replica missed a write of while failing, replayed on it once it answered again. */
+  replayedKeys = 0;
+  /** Refills started: a server came back empty, or had missed too much to replay. */
+  refills = 0;
+  /** Refills running now. */
+  refillsRunning = 0;
+  /** Keys found on a replica that belong to a server being refilled. */
+  refillKeysScanned = 0;
+  /** Of those, keys stored on the refilled server. */
+  refillKeysCopied = 0;
+  /** How long the last finished refill took, in milliseconds. */
+  lastRefillMs = 0;
+  /** Times a down server was taken out of its distribution (`auto_eject_hosts`). */
+  ejections = 0;
   /** Bytes read from clients. */
   bytesRead = 0;
   /** Bytes written to clients. */
@@ -57,6 +75,15 @@ export class ProxyStats {
       ["failovers", this.failovers],
       ["backend_errors", this.backendErrors],
       ["backend_state_changes", this.backendStateChanges],
+      ["timeouts", this.timeouts],
+      ["read_repairs", this.readRepairs],
+      ["replayed_keys", this.replayedKeys],
+      ["refills", this.refills],
+      ["refills_running", this.refillsRunning],
+      ["refill_keys_scanned", this.refillKeysScanned],
+      ["refill_keys_copied", this.refillKeysCopied],
+      ["last_refill_ms", this.lastRefillMs],
+      ["ejections", this.ejections],
       ["bytes_read", this.bytesRead],
       ["bytes_written", this.bytesWritten],
     ];

@@ -20,6 +20,7 @@ export class BroadcastOperation implements ReplyHandler {
   readonly #noreply: boolean;
   readonly #bytes: Uint8Array;
   readonly #backends: Backend[];
+  readonly #pool: Pool;
   #pending = 0;
   #failed: string[] = [];
 
@@ -35,6 +36,7 @@ export class BroadcastOperation implements ReplyHandler {
     this.#sink = sink;
     this.#seq = seq;
     this.#noreply = noreply;
+    this.#pool = pool;
     this.#backends = pool.allBackends();
   }
 
@@ -49,14 +51,21 @@ export class BroadcastOperation implements ReplyHandler {
 
   /** One server's reply. */
   onReply(reply: Uint8Array, tag: number): void {
-    if (!startsWith(reply, OK)) this.#failed.push(this.#backends[tag].address);
+    if (!startsWith(reply, OK)) this.#missed(tag);
     this.#settle();
   }
 
   /** One server's failure. */
   onFailure(_error: BackendError, tag: number): void {
-    this.#failed.push(this.#backends[tag].address);
+    this.#missed(tag);
     this.#settle();
+  }
+
+  /** Server `tag` may not have flushed: it must be, before it serves again. */
+  #missed(tag: number): void {
+    const backend = this.#backends[tag];
+    this.#failed.push(backend.address);
+    this.#pool.replication?.missedFlush(backend);
   }
 
   #settle(): void {

@@ -1,6 +1,7 @@
 import type { BackendError, ReplyHandler } from "../backend/reply_handler.ts";
 import { bytesEqual, concatBytes } from "../protocol/bytes.ts";
 import { Command } from "../protocol/text/command.ts";
+import { touchRequest } from "../protocol/text/item_state.ts";
 import { buildLine } from "../protocol/text/request_lines.ts";
 import {
   isErrorReply,
@@ -13,6 +14,9 @@ import type { TextRequest } from "../protocol/text/text_request.ts";
 import { failureReply } from "./failure_reply.ts";
 import type { Pool } from "./pool.ts";
 import type { ReplySink } from "./reply_sink.ts";
+
+/** Takes the replies nobody waits for: the touches a `gat` sends to backups. */
+const IGNORED: ReplyHandler = { onReply() {}, onFailure() {} };
 
 /** One request this operation sent: which keys it carries, to which replica. */
 interface Part {
@@ -49,6 +53,10 @@ export class GetOperation implements ReplyHandler {
   #wholeHits = 0;
   /** What to answer if no key can be served: the first failure seen. */
   #errorReply: Uint8Array | null = null;
+  /** Keys (by index) their primary answered a miss for: a backup hit is copied back. */
+  #primaryMissed: boolean[] | null = null;
+  /** When the get started, for read repairs: writes after it make a repair moot. */
+  readonly #since: number;
 
   /**
    * @param pool Where keys live.
@@ -64,33 +72,56 @@ export class GetOperation implements ReplyHandler {
     const keys = request.keys;
     this.#hashes = new Array(keys.length);
     for (let i = 0; i < keys.length; i++) this.#hashes[i] = pool.hashOf(keys[i]);
+    this.#since = pool.replication?.tracker.now() ?? 0;
   }
 
   /** Sends the keys to their primaries. */
   start(): void {
     const all = new Array<number>(this.#request.keys.length);
     for (let i = 0; i < all.length; i++) all[i] = i;
+    this.#pending++; // held while asking, so that no reply finishes the operation early
     this.#ask(0, all);
+    if (--this.#pending === 0) this.#finish();
   }
 
-  /** Asks replica `replica`'s servers for the keys with indexes `keyIndexes`. */
+  /**
+   * Asks replica `replica`'s servers for the keys with indexes `keyIndexes`. A server that
+   * missed a write of a key is not asked for it: the primary's such keys go to the backups.
+   */
   #ask(replica: number, keyIndexes: number[]): void {
     const group = this.#pool.group(replica);
-    const everyKey = keyIndexes.length === this.#request.keys.length;
+    const replication = this.#pool.replication;
+    const keys = this.#request.keys;
+    const everyKey = keyIndexes.length === keys.length;
     if (keyIndexes.length === 1) {
-      this.#send(replica, group.indexOf(this.#hashes[keyIndexes[0]]), keyIndexes, everyKey);
+      const server = group.indexOf(this.#hashes[keyIndexes[0]]);
+      if (replication?.suspects(replica, server, keys[keyIndexes[0]])) {
+        if (replica === 0) this.#askBackups(keyIndexes);
+      } else {
+        this.#send(replica, server, keyIndexes, everyKey);
+      }
       return;
     }
     const byServer = new Map<number, number[]>();
+    let suspect: number[] | null = null;
     for (const k of keyIndexes) {
       const server = group.indexOf(this.#hashes[k]);
+      if (replication?.suspects(replica, server, keys[k])) {
+        (suspect ??= []).push(k);
+        continue;
+      }
       const list = byServer.get(server);
       if (list === undefined) byServer.set(server, [k]);
       else list.push(k);
     }
-    for (const [server, keys] of byServer) {
-      this.#send(replica, server, keys, everyKey && byServer.size === 1);
+    for (const [server, list] of byServer) {
+      this.#send(replica, server, list, list.length === keys.length);
     }
+    if (suspect !== null && replica === 0) this.#askBackups(suspect);
+  }
+
+  #askBackups(keyIndexes: number[]): void {
+    for (let replica = 1; replica < this.#pool.replicas; replica++) this.#ask(replica, keyIndexes);
   }
 
   /** Sends one part: the request as received when it carries every key, else a subrequest. */
@@ -155,6 +186,7 @@ export class GetOperation implements ReplyHandler {
   onFailure(error: BackendError, tag: number): void {
     this.#errorReply ??= failureReply(error);
     this.#pool.stats.backendErrors++;
+    if (error.timedOut) this.#pool.stats.timeouts++;
     this.#partDone(tag, false);
   }
 
@@ -164,16 +196,51 @@ export class GetOperation implements ReplyHandler {
       const found = this.#foundOn(0);
       const missing = part.keys.filter((k) => found[k] === undefined);
       if (missing.length > 0) {
-        if (!answered) this.#pool.stats.failovers++;
-        for (let replica = 1; replica < this.#pool.replicas; replica++) this.#ask(replica, missing);
+        if (answered) {
+          const missed = this.#primaryMissed ??= new Array(this.#request.keys.length);
+          for (const k of missing) missed[k] = true;
+        } else {
+          this.#pool.stats.failovers++;
+        }
+        this.#askBackups(missing);
       }
     }
     if (--this.#pending === 0) this.#finish();
   }
 
+  /**
+   * What the other replicas are told of key `k`, served by `replica`: a backup's hit after a
+   * primary miss is copied back to the primary, and a key a `gat`/`gats` touched on its primary
+   * is touched on the backups too.
+   */
+  #afterHit(k: number, replica: number): void {
+    const pool = this.#pool;
+    const request = this.#request;
+    const hash = this.#hashes[k];
+    if (replica > 0) {
+      if (this.#primaryMissed?.[k]) {
+        const source = pool.group(replica).pick(hash);
+        pool.replication!.repair(
+          request.keys[k],
+          hash,
+          source,
+          pool.primaries.pick(hash),
+          this.#since,
+        );
+      }
+    } else if (request.command === Command.Gat || request.command === Command.Gats) {
+      const touch = touchRequest(request.keys[k], request.tokens[1]);
+      for (let r = 1; r < pool.replicas; r++) {
+        pool.group(r).pick(hash).send(touch, ReplyKind.Line, IGNORED, 0, 0);
+      }
+    }
+  }
+
   #finish(): void {
     const stats = this.#pool.stats;
+    const replicated = this.#pool.replication !== null;
     if (this.#whole !== null) {
+      if (replicated) { for (let k = 0; k < this.#wholeHits; k++) this.#afterHit(k, 0); }
       stats.getHits += this.#wholeHits;
       stats.getMisses += this.#request.keys.length - this.#wholeHits;
       this.#sink.complete(this.#seq, this.#whole);
@@ -183,11 +250,13 @@ export class GetOperation implements ReplyHandler {
     let total = END.length;
     for (let k = 0; k < this.#request.keys.length; k++) {
       let block: Uint8Array | undefined;
-      for (let replica = 0; block === undefined && replica < this.#found.length; replica++) {
+      let replica = 0;
+      for (; block === undefined && replica < this.#found.length; replica++) {
         block = this.#found[replica]?.[k];
-        if (block !== undefined && replica > 0) stats.backupHits++;
       }
       if (block === undefined) continue;
+      if (replica > 1) stats.backupHits++;
+      if (replicated) this.#afterHit(k, replica - 1);
       chunks.push(block);
       total += block.length;
     }

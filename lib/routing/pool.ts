@@ -2,15 +2,19 @@ import type { HashFunction } from "../hash/hash_function.ts";
 import { hashTagged } from "../hash/hash_tag.ts";
 import type { ProxyStats } from "../observability/stats.ts";
 import type { Backend } from "../backend/backend.ts";
+import type { Logger } from "../observability/log.ts";
+import { Replication, type ReplicationOptions } from "./replication.ts";
 import type { ServerGroup } from "./server_group.ts";
 
 /**
- * One pool's placement: its primaries, its backup pools, and how a key is hashed. Operations
- * read it; nothing changes it after it is built.
+ * One pool's placement: its primaries, its backup pools, and how a key is hashed; and, when it
+ * has backups, the {@linkcode Replication} that keeps them in step.
  */
 export class Pool {
   readonly #hash: HashFunction;
   readonly #hashTag: Uint8Array | null;
+  /** What keeps the replicas in step after failures; null without backups. */
+  readonly replication: Replication | null;
 
   /**
    * @param primaries The servers that own keys.
@@ -18,6 +22,7 @@ export class Pool {
    * @param hash The hash function keys are placed by.
    * @param hashTag Two bytes, such as `{}`: only the part of a key between them is hashed.
    * @param stats The counters operations update.
+   * @param replication Limits and rates of replays and refills, and where they are logged.
    */
   constructor(
     readonly primaries: ServerGroup,
@@ -25,9 +30,13 @@ export class Pool {
     hash: HashFunction,
     hashTag: Uint8Array | null,
     readonly stats: ProxyStats,
+    replication: { options: ReplicationOptions; logger: Logger },
   ) {
     this.#hash = hash;
     this.#hashTag = hashTag;
+    this.replication = backups.length === 0
+      ? null
+      : new Replication(this, replication.options, replication.logger);
   }
 
   /** The hash a key is placed by, in every group of this pool. */

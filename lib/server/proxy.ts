@@ -11,6 +11,12 @@ import { ServerGroup } from "../routing/server_group.ts";
 import { VERSION_REPLY } from "../version.ts";
 import { Listener } from "./listener.ts";
 
+/**
+ * How long a server that answers again is left to run what it had buffered (a hung server
+ * does, once resumed) before the writes it missed are replayed on it.
+ */
+const REPLAY_SETTLE_MS = 100;
+
 /** A running proxy. */
 export interface ProxyHandle {
   /** The address of the first listener (the one tests and most users connect to). */
@@ -50,7 +56,29 @@ export async function startProxy(
   const stats = new ProxyStats();
   const backends = new Map<string, Backend>();
   const listeners: Listener[] = [];
+  const pools: Pool[] = [];
   const serving: Promise<void>[] = [];
+
+  /** The pool each backend serves: backends are per pool, so there is one. */
+  const poolOf = new Map<Backend, Pool>();
+
+  const stateChanged = (backend: Backend, up: boolean, reason: string): void => {
+    stats.backendStateChanges++;
+    logger.log(up ? "info" : "warn", up ? "server up" : "server down", {
+      server: backend.address,
+      reason,
+    });
+    const pool = poolOf.get(backend);
+    if (pool === undefined) return;
+    for (let r = 0; r < pool.replicas; r++) {
+      if (!pool.group(r).reconsider()) continue;
+      if (!up) stats.ejections++;
+      logger.log("warn", up ? "server restored to the distribution" : "server ejected", {
+        server: backend.address,
+      });
+    }
+    if (up) pool.replication?.serverUp(backend);
+  };
 
   const backendFor = (pool: PoolConfig, server: ServerConfig): Backend => {
     // Each pool has its own connections to a server, with its own timeout and limits, as in
@@ -65,32 +93,32 @@ export async function startProxy(
         connections: pool.serverConnections,
         failureLimit: pool.serverFailureLimit,
         retryTimeoutMs: pool.serverRetryTimeoutMs,
-        onStateChange(b, up, reason) {
-          stats.backendStateChanges++;
-          logger.log(up ? "info" : "warn", up ? "server up" : "server down", {
-            server: b.address,
-            reason,
-          });
-        },
+        onStateChange: stateChanged,
+        onRestart: (b) => poolOf.get(b)?.replication?.serverRestarted(b),
       });
       backends.set(key, backend);
     }
     return backend;
   };
 
-  const groupOf = (pool: PoolConfig, servers: ServerConfig[]): ServerGroup =>
-    new ServerGroup(
+  const groupOf = (pool: PoolConfig, servers: ServerConfig[]): ServerGroup => {
+    const weighted = servers.map((s) => ({ name: s.name ?? continuumName(s), weight: s.weight }));
+    return new ServerGroup(
       servers.map((s) => backendFor(pool, s)),
-      buildDistribution(
-        pool.distribution,
-        servers.map((s) => ({ name: s.name ?? continuumName(s), weight: s.weight })),
-      ),
+      (live) => buildDistribution(pool.distribution, live.map((i) => weighted[i])),
+      pool.autoEjectHosts,
     );
+  };
 
   const extraStats = (): Array<[string, string | number]> => {
     let down = 0;
     for (const b of backends.values()) if (!b.up) down++;
-    return [["servers", backends.size], ["servers_down", down]];
+    let pendingReplays = 0;
+    for (const pool of pools) pendingReplays += pool.replication?.pendingReplays() ?? 0;
+    return [["servers", backends.size], ["servers_down", down], [
+      "replays_pending",
+      pendingReplays,
+    ]];
   };
 
   try {
@@ -105,7 +133,18 @@ export async function startProxy(
           ? null
           : new TextEncoder().encode(poolConfig.hashTag),
         stats,
+        {
+          options: {
+            replayLimit: poolConfig.replayLimit,
+            refillRate: poolConfig.refillRate,
+            settleMs: REPLAY_SETTLE_MS,
+            timeoutMs: poolConfig.timeoutMs,
+          },
+          logger,
+        },
       );
+      pools.push(pool);
+      for (const b of pool.allBackends()) poolOf.set(b, pool);
       if (poolConfig.preconnect) { for (const b of pool.allBackends()) b.connect(); }
       const context = {
         router: new Router(pool),
@@ -137,6 +176,7 @@ export async function startProxy(
       for (const l of listeners) l.close();
       await Promise.all(serving);
       await Promise.all(listeners.map((l) => l.closeSessions()));
+      for (const pool of pools) pool.replication?.close();
       for (const b of backends.values()) b.close();
     },
   };

@@ -46,7 +46,8 @@ const ALL_HASHES = "one_at_a_time, md5, crc16, crc32, crc32a, fnv1_64, fnv1a_64,
   "fnv1a_32, hsieh, murmur, jenkins";
 const ALL_KEYS = "listen, hash, hash_tag, distribution, timeout, backlog, client_connections, " +
   "redis, redis_auth, redis_db, tcpkeepalive, preconnect, auto_eject_hosts, server_connections, " +
-  "server_retry_timeout, server_failure_limit, servers, backups, max_item_size";
+  "server_retry_timeout, server_failure_limit, servers, backups, max_item_size, replay_limit, " +
+  "refill_rate";
 
 // ---- twemproxy's own files ----
 

@@ -4,9 +4,12 @@ import { startCliProxy } from "../helpers/proxy.ts";
 import { TextClient } from "../helpers/text_client.ts";
 import { eventually } from "../helpers/eventually.ts";
 
-Deno.test("the seed scenario, through the CLI: a set lands on one primary and the backup, and survives the primary's death", async () => {
+Deno.test("the seed scenario, through the CLI: a set lands on one primary and the backup, survives the primary's death and its empty restart, and the primary is repaired", async () => {
   const [p1, p2, backup] = await startMemcacheds(3);
-  const proxy = await startCliProxy(["-s", p1.address, "-s", p2.address, "-b", backup.address]);
+  const proxy = await startCliProxy([
+    ...["-s", p1.address, "-s", p2.address, "-b", backup.address],
+    ...["--server-retry-timeout", "100"],
+  ]);
   const clients: TextClient[] = [];
   const connect = async (port: number) => {
     const c = await TextClient.connect(port);
@@ -33,9 +36,23 @@ Deno.test("the seed scenario, through the CLI: a set lands on one primary and th
       assert.equal(await direct[2].get("get seed"), "VALUE seed 6 6\r\nsecond\r\nEND\r\n")
     );
 
-    await [p1, p2][owner].kill();
+    const primary = [p1, p2][owner];
+    await primary.kill();
     assert.equal(await c.get("get seed"), "VALUE seed 6 6\r\nsecond\r\nEND\r\n");
     assert.equal(await c.get("get seed"), "VALUE seed 6 6\r\nsecond\r\nEND\r\n");
+
+    await primary.restart();
+    const restarted = await connect(primary.port);
+    assert.equal(await restarted.get("get seed"), "END\r\n", "the primary came back empty");
+    assert.equal(await c.get("get seed"), "VALUE seed 6 6\r\nsecond\r\nEND\r\n");
+    assert.equal(await c.get("get seed"), "VALUE seed 6 6\r\nsecond\r\nEND\r\n");
+    await eventually(async () =>
+      assert.equal(
+        await restarted.get("get seed"),
+        "VALUE seed 6 6\r\nsecond\r\nEND\r\n",
+        "the primary was repaired, flags included",
+      )
+    );
 
     const { code } = await proxy.stop();
     assert.equal(code, 0, "SIGTERM stops the proxy with exit code 0");

@@ -82,9 +82,11 @@ Deno.test("noreply silences every command that takes it, and each still takes ef
         "verbosity 1 noreply\r\n" +
         "get a b n\r\n",
     );
-    assert.deepEqual(
+    // memcached pads a shrinking decr result with spaces when it changes the item in place,
+    // which depends on whether anything else holds the item at that moment: both are its answer.
+    assert.match(
       await c.readReply(ReplyKind.Retrieval),
-      "VALUE a 0 3\r\n534\r\nVALUE n 0 2\r\n9 \r\nEND\r\n",
+      /^VALUE a 0 3\r\n534\r\nVALUE n 0 (2\r\n9 |1\r\n9)\r\nEND\r\n$/,
     );
     await c.write("flush_all noreply\r\nget a\r\n");
     assert.deepEqual(await c.readReply(ReplyKind.Retrieval), "END\r\n");
