@@ -24,6 +24,8 @@ interface Part {
   keys: number[];
   /** 0 for the primaries, 1… for the backup pools. */
   replica: number;
+  /** The server's index in its group. */
+  server: number;
 }
 
 /**
@@ -51,8 +53,13 @@ export class GetOperation implements ReplyHandler {
   #whole: Uint8Array | null = null;
   /** How many keys `#whole` holds. */
   #wholeHits = 0;
-  /** What to answer if no key can be served: the first failure seen. */
+  /** What to answer if no server could answer: the first failure seen. */
   #errorReply: Uint8Array | null = null;
+  /**
+   * Whether a server answered whose misses can be trusted: a primary, or a backup that is not
+   * being refilled. When one did, missing keys are misses; when none did, the reply is an error.
+   */
+  #answered = false;
   /** Keys (by index) their primary answered a miss for: a backup hit is copied back. */
   #primaryMissed: boolean[] | null = null;
   /** When the get started, for read repairs: writes after it make a repair moot. */
@@ -127,7 +134,7 @@ export class GetOperation implements ReplyHandler {
   /** Sends one part: the request as received when it carries every key, else a subrequest. */
   #send(replica: number, server: number, keys: number[], everyKey: boolean): void {
     this.#pending++;
-    const tag = this.#parts.push({ keys, replica }) - 1;
+    const tag = this.#parts.push({ keys, replica, server }) - 1;
     const bytes = everyKey ? this.#request.raw : this.#subrequest(keys);
     this.#pool.group(replica).backends[server].send(
       bytes,
@@ -161,6 +168,9 @@ export class GetOperation implements ReplyHandler {
     }
     const part = this.#parts[tag];
     const keys = this.#request.keys;
+    if (part.replica === 0 || !this.#pool.replication!.refilling(part.replica, part.server)) {
+      this.#answered = true;
+    }
     if (part.replica === 0 && part.keys.length === keys.length) {
       // One primary answered for every key. When it had them all (the common case), or there is
       // no backup to ask, its reply is the answer: no block needs to be picked out.
@@ -262,7 +272,7 @@ export class GetOperation implements ReplyHandler {
     }
     stats.getHits += chunks.length;
     stats.getMisses += this.#request.keys.length - chunks.length;
-    if (chunks.length === 0 && this.#errorReply !== null) {
+    if (chunks.length === 0 && !this.#answered && this.#errorReply !== null) {
       this.#sink.complete(this.#seq, this.#errorReply);
       return;
     }

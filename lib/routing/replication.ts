@@ -42,6 +42,7 @@ const DUMP_ATTEMPTS = 5;
 const RETRY_WAIT_MS = 20;
 
 const FLUSH_ALL = new TextEncoder().encode("flush_all\r\n");
+const NOT_REPLAYED: CopyOutcome = { deleted: false, copied: false, raced: false, failed: true };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -101,6 +102,11 @@ export class Replication {
   /** True when server `server` of replica `replica` must not serve `key` now. */
   suspects(replica: number, server: number, key: Uint8Array): boolean {
     return this.#missed[replica][server].suspects(key);
+  }
+
+  /** True while server `server` of replica `replica` is being refilled: its misses mean little. */
+  refilling(replica: number, server: number): boolean {
+    return this.#refilling.has(this.#missed[replica][server]);
   }
 
   /**
@@ -209,19 +215,20 @@ export class Replication {
         continue;
       }
       const batch = missed.oldest(BATCH);
-      const outcomes = await Promise.all(batch.map((entry) =>
-        this.#copy({
-          key: entry.key,
-          hash: entry.hash,
-          source: this.#sourceFor(replica, entry.hash, entry.key),
-          target,
-          deleteFirst: true,
-          since: this.tracker.now(),
-        })
-      ));
+      const outcomes = await Promise.all(batch.map((entry) => {
+        const source = this.#sourceFor(replica, entry.hash, entry.key);
+        // With no replica to copy from, the key stays missed: deleting it alone would leave
+        // one copy fewer of a value a second failure could then lose.
+        if (source === null) return NOT_REPLAYED;
+        const since = this.tracker.now();
+        return this.#copy({ ...entry, source, target, deleteFirst: true, since });
+      }));
       let failed = false;
       for (let i = 0; i < batch.length; i++) {
-        if (outcomes[i].deleted) {
+        const outcome = outcomes[i];
+        // Replayed: the stale value is gone, and the current one, if any, copied. A copy a
+        // client write raced is replayed again, as the write may have been to another key.
+        if (outcome.deleted && !outcome.failed && !outcome.raced) {
           missed.replayed(batch[i]);
           this.#pool.stats.replayedKeys++;
         } else {
