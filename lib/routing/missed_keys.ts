@@ -22,7 +22,7 @@ function keyString(key: Uint8Array): string {
  * const missed = new MissedKeys(1);
  * const key = new TextEncoder().encode("a");
  * missed.add(key, 7);
- * console.log(missed.has(key), missed.overflowed); // true false
+ * console.log(missed.suspects(key), missed.overflowed); // true false
  * missed.add(new TextEncoder().encode("b"), 8);
  * console.log(missed.size, missed.overflowed); // 0 true
  * ```
@@ -47,11 +47,6 @@ export class MissedKeys {
   /** True when the replica must not serve `key`: missed, or anything after an overflow. */
   suspects(key: Uint8Array): boolean {
     return this.#overflowed || (this.#keys.size > 0 && this.#keys.has(keyString(key)));
-  }
-
-  /** True when `key` is remembered as missed. */
-  has(key: Uint8Array): boolean {
-    return this.#keys.has(keyString(key));
   }
 
   /** Remembers that the replica missed a write of `key`. */

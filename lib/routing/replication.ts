@@ -149,7 +149,7 @@ export class Replication {
 
   /** A server answers again: replay what it missed, after a pause for its buffered requests. */
   serverUp(backend: Backend): void {
-    this.#forEachSlot(backend, (replica, server) => this.#scheduleReplay(replica, server));
+    this.#forEachSlot(backend, (replica, server) => this.#scheduleReplay(replica, server, true));
   }
 
   /** A server restarted empty: refill it from the other replicas, and replay at once. */
@@ -157,7 +157,7 @@ export class Replication {
     this.#logger.log("warn", "server restarted empty", { server: backend.address });
     this.#forEachSlot(backend, (replica, server) => {
       this.#refill(replica, server);
-      this.#scheduleReplay(replica, server);
+      this.#scheduleReplay(replica, server, true);
     });
   }
 
@@ -173,12 +173,15 @@ export class Replication {
     }
   }
 
-  /** Starts replaying a replica's missed keys, or wakes the replay that waits. */
-  #scheduleReplay(replica: number, server: number): void {
+  /**
+   * Starts replaying a replica's missed keys unless a replay runs. With `wake`, a running replay
+   * that waits (for the server, or to retry) goes on at once: the server just came back.
+   */
+  #scheduleReplay(replica: number, server: number, wake = false): void {
     const missed = this.#missed[replica][server];
-    const wake = this.#replaying.get(missed);
-    if (wake !== undefined) {
-      wake();
+    const waiting = this.#replaying.get(missed);
+    if (waiting !== undefined) {
+      if (wake) waiting();
       return;
     }
     if (this.#closed) return;
