@@ -1,5 +1,6 @@
 import type { ReplyKindCode } from "../protocol/text/response_parser.ts";
 import { ReplyKind } from "../protocol/text/response_parser.ts";
+import { BackendStats } from "./backend_stats.ts";
 import { BackendConnection } from "./connection.ts";
 import { BackendError, type ReplyHandler } from "./reply_handler.ts";
 
@@ -34,6 +35,8 @@ const PROBE = new TextEncoder().encode("version\r\n");
 export class Backend implements ReplyHandler {
   /** `host:port`, as used in logs, errors and stats. */
   readonly address: string;
+  /** Bytes, timeouts and reply latencies, counted by the connections. */
+  readonly stats: BackendStats = new BackendStats();
   readonly #options: BackendOptions;
   readonly #connections: BackendConnection[];
   #failures = 0;
@@ -52,13 +55,25 @@ export class Backend implements ReplyHandler {
       ok ? this.#succeeded() : this.#failed(error!);
     this.#connections = Array.from(
       { length: Math.max(1, options.connections) },
-      () => new BackendConnection({ ...options, onHealth }),
+      () => new BackendConnection({ ...options, onHealth, stats: this.stats }),
     );
   }
 
   /** False while the server is marked down. */
   get up(): boolean {
     return !this.#down;
+  }
+
+  /** Failures since the last success. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** Requests sent on any connection and not yet answered. */
+  get inFlight(): number {
+    let n = 0;
+    for (const c of this.#connections) n += c.inFlight;
+    return n;
   }
 
   /**
