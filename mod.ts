@@ -16,7 +16,15 @@
  * @module
  */
 
-export { type ProxyHandle, type StartOptions, startProxy } from "./lib/server/proxy.ts";
+export {
+  type CloseOptions,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  type ProxyHandle,
+  type ReloadSummary,
+  type ServerStatus,
+  type StartOptions,
+  startProxy,
+} from "./lib/server/proxy.ts";
 export {
   type ListenConfig,
   POOL_DEFAULTS,
