@@ -1,17 +1,19 @@
 import { isIP, parseArgs } from "../deps.ts";
 import { DISTRIBUTION_NAMES, type DistributionName } from "../distribution/build.ts";
 import { HASH_NAMES, type HashName } from "../hash/hash_functions.ts";
+import { OPS_FLAG_OPTIONS, OPS_USAGE, type OpsOptions, opsOptions } from "./ops_flags.ts";
 import { type ListenConfig, POOL_DEFAULTS, type ProxyConfig } from "./proxy_config.ts";
 import { ConfigError, parsePort, parseServer } from "./server_address.ts";
 
 /**
  * What the command line asks for: a proxy to run from flags, one to run from a configuration
  * file (`-c`, read by the caller with `loadConfigFile`), or only help or the version. `testOnly`
- * (`--test-config`): check the configuration, print the warnings, and exit.
+ * (`--test-config`): check the configuration, print the warnings, and exit. `ops`: how to run
+ * the process (logs, admin endpoint, shutdown), whichever way the configuration comes.
  */
 export type CommandLine =
-  | { action: "run"; config: ProxyConfig; warnings: string[]; testOnly: boolean }
-  | { action: "load"; path: string; verbose: boolean; testOnly: boolean }
+  | { action: "run"; config: ProxyConfig; warnings: string[]; testOnly: boolean; ops: OpsOptions }
+  | { action: "load"; path: string; verbose: boolean; testOnly: boolean; ops: OpsOptions }
   | { action: "help" }
   | { action: "version" };
 
@@ -50,6 +52,8 @@ More:
   -I, --max-item-size BYTES        largest value accepted (default 1048576)
       --server-failure-limit N     failures before a server is marked down (default 2)
       --server-retry-timeout MS    first wait before a down server is probed (default 1000)
+
+${OPS_USAGE}
 
 Example:
   memrelay -l 127.0.0.1 -p 11000 -s 127.0.0.1:13000 -s 127.0.0.1:14000 -b 127.0.0.1:12000`;
@@ -114,6 +118,7 @@ export function parseCommandLine(args: string[]): CommandLine {
         "server-retry-timeout": { type: "string" },
         config: { type: "string", short: "c" },
         "test-config": { type: "boolean" },
+        ...OPS_FLAG_OPTIONS,
       },
     });
   } catch (error) {
@@ -123,8 +128,15 @@ export function parseCommandLine(args: string[]): CommandLine {
   if (v.help) return { action: "help" };
   if (v.version) return { action: "version" };
   const testOnly = v["test-config"] ?? false;
+  const ops = opsOptions(v);
   if (v.config !== undefined) {
-    const alongside = new Set(["config", "test-config", "verbose", "no-daemon"]);
+    const alongside = new Set([
+      "config",
+      "test-config",
+      "verbose",
+      "no-daemon",
+      ...Object.keys(OPS_FLAG_OPTIONS),
+    ]);
     const others = Object.keys(v).filter((name) => !alongside.has(name));
     if (others.length > 0) {
       throw new ConfigError(
@@ -133,7 +145,7 @@ export function parseCommandLine(args: string[]): CommandLine {
         }, or put it in the file`,
       );
     }
-    return { action: "load", path: v.config, verbose: v.verbose ?? false, testOnly };
+    return { action: "load", path: v.config, verbose: v.verbose ?? false, testOnly, ops };
   }
 
   const warnings: string[] = [];
@@ -213,5 +225,5 @@ export function parseCommandLine(args: string[]): CommandLine {
       ),
     }],
   };
-  return { action: "run", config, warnings, testOnly };
+  return { action: "run", config, warnings, testOnly, ops };
 }

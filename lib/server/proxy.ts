@@ -1,13 +1,11 @@
+import { DEFAULT_DRAIN_TIMEOUT_MS } from "../config/ops_flags.ts";
 import type { ProxyConfig } from "../config/proxy_config.ts";
 import { createLogger, type Logger } from "../observability/log.ts";
 import type { ServerSnapshot } from "../observability/snapshot.ts";
 import { statsEntries } from "../observability/stats_report.ts";
 import { formatAddr, ProxyRuntime, type ReloadSummary } from "./proxy_runtime.ts";
 
-export { formatAddr, type ReloadSummary };
-
-/** The default of {@linkcode StartOptions.drainTimeoutMs}: 5 seconds. */
-export const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
+export { DEFAULT_DRAIN_TIMEOUT_MS, formatAddr, type ReloadSummary };
 
 /** One backend's state, as `stats servers` shows it. */
 export interface ServerStatus {
@@ -40,7 +38,7 @@ export interface CloseOptions {
   /**
    * How long clients may take to get the replies to what they already sent, in milliseconds;
    * then their connections close anyway. Default: {@linkcode StartOptions.drainTimeoutMs}.
-   * `0` closes at once.
+   * `0` closes at once, and also cuts short a close already draining.
    */
   drainTimeoutMs?: number;
 }

@@ -97,6 +97,10 @@ export class ProxyRuntime {
   #admin: AdminServer | null = null;
   #draining = false;
   #closed: Promise<void> | null = null;
+  /** Ends a drain in progress at once. */
+  #cutDrain: (() => void) | null = null;
+  /** Set when a drain was cut short: close everything now. */
+  #drainCut = false;
 
   private constructor(options: RuntimeOptions) {
     this.#options = options;
@@ -451,9 +455,14 @@ export class ProxyRuntime {
   /**
    * Stops accepting clients, lets each answer the requests it has read (its replicated writes
    * included) for up to `drainTimeoutMs`, then closes every connection. Resolves when all is
-   * closed; a second call gets the same promise.
+   * closed; a second call gets the same promise, and with `drainTimeoutMs` 0 cuts the drain
+   * short.
    */
   close(drainTimeoutMs: number = this.#options.drainTimeoutMs): Promise<void> {
+    if (this.#closed !== null && drainTimeoutMs === 0) {
+      this.#drainCut = true;
+      this.#cutDrain?.();
+    }
     return this.#closed ??= this.#close(drainTimeoutMs);
   }
 
@@ -469,11 +478,16 @@ export class ProxyRuntime {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timedOut = await Promise.race([
         Promise.all(all.map((l) => l.drainSessions())).then(() => false),
-        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), drainTimeoutMs)),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), drainTimeoutMs);
+          this.#cutDrain = () => resolve(true);
+        }),
       ]);
       clearTimeout(timer);
+      this.#cutDrain = null;
       if (timedOut) {
-        this.#logger.log("warn", "drain timed out, closing client connections", {
+        const what = this.#drainCut ? "drain cut short" : "drain timed out";
+        this.#logger.log("warn", `${what}, closing client connections`, {
           connections: open(),
           drain_timeout_ms: drainTimeoutMs,
         });
@@ -483,7 +497,11 @@ export class ProxyRuntime {
     // Writes copied to backups after their primaries answered may still be on their way.
     const backends = [...this.#tree.backends.values()].map((e) => e.backend);
     backends.push(...this.#retiring.keys());
-    while (Date.now() < deadline && backends.some((b) => b.inFlight > 0)) await sleep(5);
+    while (
+      Date.now() < deadline && !this.#drainCut && backends.some((b) => b.inFlight > 0)
+    ) {
+      await sleep(5);
+    }
     for (const [backend, timer] of this.#retiring) {
       clearTimeout(timer);
       backend.close();
