@@ -76,16 +76,20 @@ class Exposition {
   }
 }
 
-/** A counter's metric name: `memrelay_<name>_total`. */
-function counterName(name: string): string {
-  return `memrelay_${name}${name.endsWith("_total") ? "" : "_total"}`;
+/**
+ * A counter's metric name: `memrelay_<name>_total`, a leading `total_` moved to the end
+ * (`total_connections` → `memrelay_connections_total`).
+ */
+export function counterName(name: string): string {
+  const base = name.startsWith("total_") ? name.slice("total_".length) : name;
+  return `memrelay_${base}${base.endsWith("_total") ? "" : "_total"}`;
 }
 
 /**
  * Renders `snapshot` as Prometheus text.
  *
- * - Every {@linkcode ProxyStats} number field, as `memrelay_<stats name>_total` (a counter), or
- *   `memrelay_<stats name>` for the gauges (`curr_connections`).
+ * - Every {@linkcode ProxyStats} number field, as `memrelay_<stats name>_total` (a counter; see
+ *   {@linkcode counterName}), or `memrelay_<stats name>` for the gauges (`curr_connections`).
  * - The server layer's figures, the same way.
  * - Per backend, labelled `server` and `pool`: `memrelay_backend_up`,
  *   `memrelay_backend_consecutive_failures`, `memrelay_backend_in_flight_requests`,

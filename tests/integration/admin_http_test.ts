@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseCommandLine } from "../../lib/config/magent_flags.ts";
 import { silentLogger } from "../../lib/observability/log.ts";
 import { ReplyKind } from "../../lib/protocol/text/response_parser.ts";
+import { counterName } from "../../lib/observability/prometheus.ts";
 import { ProxyStats } from "../../lib/observability/stats.ts";
 import { statsFields } from "../../lib/observability/stats_report.ts";
 import { startProxy } from "../../lib/server/proxy.ts";
@@ -60,11 +61,11 @@ Deno.test("/metrics is strict Prometheus text with the stats figures, labelled b
     assert.match(body, /\nmemrelay_backend_up\{server="127\.0\.0\.1:\d+",pool="alpha"\} 1\n/);
     for (const name of ["cmd_get", "cmd_set", "get_hits", "total_connections"]) {
       const value = Number(stats.match(new RegExp(`STAT ${name} (\\d+)`))![1]);
-      assert.equal(sampleValue(families, `memrelay_${name}_total`), value, name);
+      assert.equal(sampleValue(families, counterName(name)), value, name);
     }
     for (const [name] of statsFields(new ProxyStats())) {
       assert.ok(
-        families.has(`memrelay_${name}_total`) || families.has(`memrelay_${name}`),
+        families.has(counterName(name)) || families.has(`memrelay_${name}`),
         `a metric for stats' ${name}`,
       );
     }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { LatencyHistogram } from "../../lib/observability/latency_histogram.ts";
-import { prometheusText } from "../../lib/observability/prometheus.ts";
+import { counterName, prometheusText } from "../../lib/observability/prometheus.ts";
 import type { ProxySnapshot } from "../../lib/observability/snapshot.ts";
 import { ProxyStats } from "../../lib/observability/stats.ts";
 import { parsePrometheusText, sampleValue } from "../helpers/prometheus_text.ts";
@@ -42,6 +42,7 @@ Deno.test("the metrics text parses strictly, labels escaped, every ProxyStats fi
   assert.equal(sampleValue(families, "memrelay_curr_connections"), 2);
   assert.equal(families.get("memrelay_curr_connections")!.type, "gauge");
   assert.equal(sampleValue(families, "memrelay_servers_down"), 1);
+  assert.ok(families.has("memrelay_connections_total"), "total_connections, named as a counter");
   const latency = families.get("memrelay_backend_latency_seconds")!;
   assert.equal(latency.type, "histogram");
   assert.equal(sampleValue(families, "memrelay_backend_latency_seconds_count", labels), 4);
@@ -61,7 +62,7 @@ Deno.test("the metrics text parses strictly, labels escaped, every ProxyStats fi
     if (name === "startedAt") continue;
     const snake = name.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
     assert.ok(
-      families.has(`memrelay_${snake}_total`) || families.has(`memrelay_${snake}`),
+      families.has(counterName(snake)) || families.has(`memrelay_${snake}`),
       `a family for ${name}`,
     );
   }
