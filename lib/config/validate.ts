@@ -3,11 +3,14 @@ import { HASH_NAMES } from "../hash/hash_functions.ts";
 import type { ListenConfig, ProxyConfig, ServerConfig } from "./proxy_config.ts";
 import { ConfigError } from "./server_address.ts";
 
-/** `host:port` or the socket path of a listen address: what identifies a listener. */
-export function listenKey(listen: ListenConfig): string {
+/**
+ * `host:port` or the socket path of a listen address: what identifies a listener across reloads.
+ * Port 0 (any free port) names no port, so such a listener is told apart by its `pool`'s name.
+ */
+export function listenKey(listen: ListenConfig, pool: string): string {
   if (listen.transport === "unix") return `unix:${listen.path}`;
   const host = listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname;
-  return `${host}:${listen.port}`;
+  return listen.port === 0 ? `${host}:0 (pool ${pool})` : `${host}:${listen.port}`;
 }
 
 function whole(value: number, min: number): boolean {
@@ -57,7 +60,7 @@ export function validateConfig(config: ProxyConfig): void {
       if (listen.transport === "tcp" && !(whole(listen.port, 0) && listen.port <= 65535)) {
         fail(`listen port ${listen.port} is not from 0 to 65535`);
       }
-      const key = listenKey(listen);
+      const key = listenKey(listen, pool.name);
       const other = listeners.get(key);
       if (other !== undefined) {
         throw new ConfigError(`pools "${other}" and "${pool.name}" both listen on ${key}`);

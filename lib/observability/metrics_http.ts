@@ -9,7 +9,7 @@
  * | `GET /healthz`  | `200 ok`: the process is alive and serving HTTP                        |
  * | `GET /readyz`   | `200 ready`, or `503` and why not: draining, or a pool with no primary |
  * | `POST /reload`  | `200` and what changed; `400` and why for a rejected configuration;    |
- * |                 | `409` when there is no file to reload from                             |
+ * |                 | `409` when there is no file to reload from; `503` while shutting down  |
  *
  * Other paths get `404`; other methods on these paths `405` with an `Allow` header.
  *
@@ -104,6 +104,7 @@ export function serveAdmin(
         } catch (error) {
           if (error instanceof ConfigError) return text(400, `rejected: ${error.message}`);
           if (error instanceof Deno.errors.NotSupported) return text(409, error.message);
+          if (error instanceof Deno.errors.Interrupted) return text(503, error.message);
           logger.log("error", "reload failed", { reason: (error as Error).message });
           return text(500, `reload failed: ${(error as Error).message}`);
         }

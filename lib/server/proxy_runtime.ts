@@ -113,18 +113,18 @@ export class ProxyRuntime {
     validateConfig(config);
     const runtime = new ProxyRuntime(options);
     runtime.#tree = buildRouteTree(config, runtime.stats, new Map(), runtime.#createBackend);
-    const bound: Array<[ListenConfig, Deno.Listener]> = [];
+    const bound = new Map<string, Deno.Listener>();
     try {
       for (const pool of config.pools) {
-        for (const listen of pool.listen) bound.push([listen, bind(listen)]);
+        for (const listen of pool.listen) bound.set(listenKey(listen, pool.name), bind(listen));
       }
       if (options.admin !== null) runtime.#startAdmin(options.admin);
     } catch (error) {
-      for (const [, listener] of bound) listener.close();
+      for (const listener of bound.values()) listener.close();
       for (const entry of runtime.#tree.backends.values()) entry.backend.close();
       throw error;
     }
-    runtime.#applyListeners(new Map(bound.map(([listen, l]) => [listenKey(listen), l])));
+    runtime.#applyListeners(bound);
     runtime.#preconnect(runtime.#tree);
     return runtime;
   }
@@ -134,7 +134,7 @@ export class ProxyRuntime {
     const addrs: Deno.Addr[] = [];
     for (const pool of this.#tree.config.pools) {
       for (const listen of pool.listen) {
-        const record = this.#listeners.get(listenKey(listen));
+        const record = this.#listeners.get(listenKey(listen, pool.name));
         if (record !== undefined) addrs.push(record.listener.addr);
       }
     }
@@ -262,6 +262,8 @@ export class ProxyRuntime {
       } catch (error) {
         throw this.#rejected(error);
       }
+      // A shutdown may have begun while the file was read.
+      if (this.#draining) throw new Deno.errors.Interrupted("the proxy is shutting down");
     }
     let tree: RouteTree;
     const created: Backend[] = [];
@@ -279,7 +281,7 @@ export class ProxyRuntime {
     const bound = new Map<string, Deno.Listener>();
     for (const pool of config.pools) {
       for (const listen of pool.listen) {
-        const key = listenKey(listen);
+        const key = listenKey(listen, pool.name);
         if (this.#listeners.has(key)) continue;
         try {
           bound.set(key, bind(listen));
@@ -348,7 +350,7 @@ export class ProxyRuntime {
     for (const pool of this.#tree.pools) {
       const limits = { maxItemSize: pool.config.maxItemSize };
       for (const listen of pool.config.listen) {
-        const key = listenKey(listen);
+        const key = listenKey(listen, pool.config.name);
         wanted.add(key);
         const record = this.#listeners.get(key);
         if (record !== undefined) {

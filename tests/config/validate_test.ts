@@ -54,3 +54,12 @@ Deno.test("validation refuses what would break the proxy, naming the pool and th
     });
   }
 });
+
+Deno.test("two pools may both listen on port 0, any free port", () => {
+  const config = flagsConfig();
+  const any = [{ transport: "tcp" as const, hostname: "127.0.0.1", port: 0 }];
+  validateConfig({
+    ...config,
+    pools: [{ ...config.pools[0], listen: any }, { ...config.pools[0], name: "b", listen: any }],
+  });
+});

@@ -193,3 +193,39 @@ Deno.test("a reload without a configuration needs a source to read it from", asy
     await a.stop();
   }
 });
+
+Deno.test("pools on port 0 keep their own listeners across a reload", async () => {
+  const [a, b] = await startMemcacheds(2);
+  const any = [{ transport: "tcp" as const, hostname: "127.0.0.1", port: 0 }];
+  const config = (servers: MemcachedServer[]): ProxyConfig => {
+    const base = configFrom(["-s", a.address]).pools[0];
+    return {
+      verbose: false,
+      pools: servers.map((s, i) => ({
+        ...base,
+        name: `p${i}`,
+        listen: any,
+        servers: [{ host: "127.0.0.1", port: s.port, weight: 1 }],
+      })),
+    };
+  };
+  const proxy = await startProxy(config([a, b]), { logger: createLogger({ level: "error" }) });
+  try {
+    const ports = proxy.addrs.map((addr) => (addr as Deno.NetAddr).port);
+    assert.equal(new Set(ports).size, 2);
+    const summary = await proxy.reload(config([a, b]));
+    assert.deepEqual([summary.listenersAdded, summary.listenersRemoved], [[], []]);
+    assert.deepEqual(proxy.addrs.map((addr) => (addr as Deno.NetAddr).port), ports);
+    for (const [i, server] of [a, b].entries()) {
+      const c = await TextClient.connect(ports[i]);
+      assert.equal(await c.set(`pool${i}`, "v"), "STORED\r\n");
+      c.close();
+      const direct = await TextClient.connect(server.port);
+      assert.equal(await direct.get(`get pool${i}`), `VALUE pool${i} 0 1\r\nv\r\nEND\r\n`);
+      direct.close();
+    }
+  } finally {
+    await proxy.close();
+    await Promise.all([a.stop(), b.stop()]);
+  }
+});
