@@ -1,8 +1,12 @@
 /**
- * memrelay's command line: magent's flags in, a running proxy out.
+ * memrelay's command line: magent's flags (or `-c FILE`) in, a running proxy out.
  *
- * Exit codes: 0 after a clean shutdown (SIGINT, SIGTERM) or `--help`/`--version`; 2 for a bad
- * command line; 1 when the proxy cannot start (an address in use, say).
+ * Signals: SIGHUP re-reads `-c FILE` and applies it without dropping clients (with flags only, it
+ * logs that there is nothing to reload). SIGTERM or SIGINT stops accepting, lets the requests in
+ * flight finish (up to `--drain-timeout`), and exits; a second one closes at once.
+ *
+ * Exit codes: 0 after a clean shutdown or `--help`/`--version`; 2 for a bad command line or
+ * configuration; 1 when the proxy cannot start (an address in use, say).
  *
  * @module
  */
@@ -12,7 +16,7 @@ import { parseCommandLine, USAGE } from "./lib/config/magent_flags.ts";
 import type { ProxyConfig } from "./lib/config/proxy_config.ts";
 import { loadConfigFile } from "./lib/config/yaml_config.ts";
 import { createLogger } from "./lib/observability/log.ts";
-import { formatAddr, startProxy } from "./lib/server/proxy.ts";
+import { formatAddr, type ProxyHandle, startProxy } from "./lib/server/proxy.ts";
 import { VERSION } from "./lib/version.ts";
 
 async function main(args: string[]): Promise<number> {
@@ -55,22 +59,63 @@ async function main(args: string[]): Promise<number> {
     console.log(`memrelay: configuration ${source} is ok: pools ${pools}`);
     return 0;
   }
-  const logger = createLogger({ level: config.verbose ? "debug" : "info" });
+  const { ops } = parsed;
+  const logger = createLogger({
+    level: ops.logLevel ?? (config.verbose ? "debug" : "info"),
+    format: ops.logFormat,
+  });
   for (const warning of warnings) logger.log("warn", warning);
-  let proxy;
+  const path = parsed.action === "load" ? parsed.path : null;
+  const loadConfig = path === null ? undefined : async () => {
+    const loaded = await loadConfigFile(path);
+    for (const warning of loaded.warnings) logger.log("warn", warning);
+    return { ...loaded.config, verbose: config.verbose };
+  };
+  // Signals are handled from before the first listener is bound: a SIGTERM that comes while the
+  // proxy starts stops it gracefully once started, rather than killing the process.
+  let proxy: ProxyHandle | null = null;
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => {
+      if (!stopping) {
+        stopping = true;
+        stop(signal);
+      } else if (proxy !== null) {
+        logger.log("warn", "second signal: closing every connection now", { signal });
+        proxy.close({ drainTimeoutMs: 0 });
+      }
+    });
+  }
+  Deno.addSignalListener("SIGHUP", () => {
+    logger.log("info", "reload requested", { signal: "SIGHUP", file: path ?? "(none)" });
+    // The proxy logs what the reload changed, or why it was rejected or skipped.
+    proxy?.reload().catch(() => {});
+  });
   try {
-    proxy = await startProxy(config, { logger });
+    proxy = await startProxy(config, {
+      logger,
+      admin: ops.admin ?? undefined,
+      drainTimeoutMs: ops.drainTimeoutMs,
+      loadConfig,
+    });
   } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`memrelay: ${error.message}`);
+      return 2;
+    }
     console.error(`memrelay: cannot start: ${(error as Error).message}`);
     return 1;
   }
-  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => stop(signal));
-  }
   const signal = await stopped;
-  logger.log("info", "shutting down", { signal, address: formatAddr(proxy.addr) });
+  logger.log("info", "shutting down", {
+    signal,
+    address: formatAddr(proxy.addr),
+    drain_timeout_ms: ops.drainTimeoutMs,
+  });
+  const started = performance.now();
   await proxy.close();
+  logger.log("info", "stopped", { drained_in_ms: Math.round(performance.now() - started) });
   return 0;
 }
 

@@ -1,5 +1,6 @@
 import type { ReplyKindCode } from "../protocol/text/response_parser.ts";
 import { ReplyKind } from "../protocol/text/response_parser.ts";
+import { BackendStats } from "./backend_stats.ts";
 import { BackendConnection } from "./connection.ts";
 import { BackendError, type ReplyHandler } from "./reply_handler.ts";
 
@@ -51,6 +52,8 @@ const START_TIME_SLACK = 2;
 export class Backend implements ReplyHandler {
   /** `host:port`, as used in logs, errors and stats. */
   readonly address: string;
+  /** Bytes, timeouts and reply latencies, counted by the connections. */
+  readonly stats: BackendStats = new BackendStats();
   readonly #options: BackendOptions;
   readonly #connections: BackendConnection[];
   #failures = 0;
@@ -77,7 +80,7 @@ export class Backend implements ReplyHandler {
       connection.send(STATS, ReplyKind.Stats, this, IDENTITY_TAG);
     this.#connections = Array.from(
       { length: Math.max(1, options.connections) },
-      () => new BackendConnection({ ...options, onHealth, onConnect }),
+      () => new BackendConnection({ ...options, onHealth, onConnect, stats: this.stats }),
     );
   }
 
@@ -94,6 +97,18 @@ export class Backend implements ReplyHandler {
   /** False while the server is marked down. */
   get up(): boolean {
     return !this.#down;
+  }
+
+  /** Failures since the last success. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** Requests sent on any connection and not yet answered. */
+  get inFlight(): number {
+    let n = 0;
+    for (const c of this.#connections) n += c.inFlight;
+    return n;
   }
 
   /**

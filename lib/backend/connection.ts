@@ -1,5 +1,6 @@
 import { concatBytes, writeAll } from "../protocol/bytes.ts";
 import { type ReplyKindCode, TextResponseFramer } from "../protocol/text/response_parser.ts";
+import { BackendStats } from "./backend_stats.ts";
 import { BackendError, type ReplyHandler } from "./reply_handler.ts";
 import { RequestQueue } from "./request_queue.ts";
 
@@ -15,6 +16,8 @@ export interface ConnectionOptions {
   onHealth(ok: boolean, error?: BackendError): void;
   /** Told each time the connection is established, before queued requests are written. */
   onConnect?(connection: BackendConnection): void;
+  /** Where bytes, timeouts and latencies are counted; a private set when not given. */
+  stats?: BackendStats;
 }
 
 const READ_BUFFER_SIZE = 64 * 1024;
@@ -31,6 +34,7 @@ export class BackendConnection {
   readonly #server: string;
   readonly #queue = new RequestQueue();
   readonly #framer = new TextResponseFramer();
+  readonly #stats: BackendStats;
   #conn: Deno.TcpConn | null = null;
   #connecting = false;
   #out: Uint8Array[] = [];
@@ -49,6 +53,12 @@ export class BackendConnection {
   constructor(options: ConnectionOptions) {
     this.#options = options;
     this.#server = `${options.hostname}:${options.port}`;
+    this.#stats = options.stats ?? new BackendStats();
+  }
+
+  /** Requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.#queue.size;
   }
 
   /** Sends one request; its reply, or its failure, goes to `handler` with `tag`. */
@@ -91,6 +101,7 @@ export class BackendConnection {
     } catch (error) {
       this.#connecting = false;
       const timedOut = error instanceof DOMException && error.name === "TimeoutError";
+      if (timedOut) this.#stats.timeouts++;
       const reason = timedOut
         ? `connect timed out after ${timeoutMs} ms`
         : `connect failed: ${(error as Error).message}`;
@@ -119,6 +130,8 @@ export class BackendConnection {
         const data = concatBytes(this.#out, this.#outBytes);
         this.#out = [];
         this.#outBytes = 0;
+        this.#queue.stamp(performance.now());
+        this.#stats.bytesOut += data.length;
         await writeAll(conn, data);
       }
     } catch (error) {
@@ -140,6 +153,7 @@ export class BackendConnection {
         if (this.#end === this.#buf.length) this.#makeRoom();
         const n = await conn.read(this.#buf.subarray(this.#end));
         if (n === null) break;
+        this.#stats.bytesIn += n;
         this.#end += n;
         this.#deliver();
       }
@@ -154,6 +168,8 @@ export class BackendConnection {
   /** Hands every complete reply in the buffer to its request's handler. */
   #deliver(): void {
     const queue = this.#queue;
+    const latency = this.#stats.latency;
+    const now = performance.now();
     let delivered = false;
     while (queue.size > 0) {
       const end = this.#framer.frame(this.#buf, this.#start, this.#end, queue.headKind);
@@ -161,6 +177,7 @@ export class BackendConnection {
       const reply = this.#buf.slice(this.#start, end);
       this.#start = end;
       queue.shift();
+      if (queue.sentAt >= 0) latency.record(now - queue.sentAt, now);
       delivered = true;
       queue.handler!.onReply(reply, queue.tag);
     }
@@ -201,6 +218,7 @@ export class BackendConnection {
     if (this.#queue.size === 0 || this.#connecting) return;
     const waited = Date.now() - this.#lastProgress;
     if (waited > this.#options.timeoutMs) {
+      this.#stats.timeouts++;
       this.#fail(new BackendError(this.#server, `timed out after ${waited} ms`, true), true);
     }
   };

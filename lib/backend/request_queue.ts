@@ -9,8 +9,12 @@ export class RequestQueue {
   #handlers: (ReplyHandler | undefined)[] = new Array(64);
   #tags = new Float64Array(64);
   #kinds = new Uint8Array(64);
+  /** When each request was written, on `performance.now()`'s clock; see {@linkcode stamp}. */
+  #sentAt = new Float64Array(64);
   #head = 0;
   #size = 0;
+  /** How many requests from the head on have been stamped. */
+  #stamped = 0;
 
   /** How many requests wait for a reply. */
   get size(): number {
@@ -32,11 +36,28 @@ export class RequestQueue {
     this.#size++;
   }
 
-  /** Removes the oldest request; its handler and tag are left in `handler` and `tag`. */
+  /** Marks every request not yet stamped as written at `now`: one clock read per write. */
+  stamp(now: number): void {
+    for (let k = this.#stamped; k < this.#size; k++) {
+      this.#sentAt[(this.#head + k) % this.#handlers.length] = now;
+    }
+    this.#stamped = this.#size;
+  }
+
+  /**
+   * Removes the oldest request; its handler, tag and write time are left in `handler`, `tag`
+   * and `sentAt`.
+   */
   shift(): void {
     const i = this.#head;
     this.handler = this.#handlers[i]!;
     this.tag = this.#tags[i];
+    if (this.#stamped > 0) {
+      this.sentAt = this.#sentAt[i];
+      this.#stamped--;
+    } else {
+      this.sentAt = -1;
+    }
     this.#handlers[i] = undefined;
     this.#head = (i + 1) % this.#handlers.length;
     this.#size--;
@@ -46,21 +67,26 @@ export class RequestQueue {
   handler: ReplyHandler | undefined = undefined;
   /** The tag of the request last removed by {@linkcode shift}. */
   tag = 0;
+  /** When the request last removed by {@linkcode shift} was written; -1 if it never was. */
+  sentAt = -1;
 
   #grow(): void {
     const capacity = this.#handlers.length * 2;
     const handlers: (ReplyHandler | undefined)[] = new Array(capacity);
     const tags = new Float64Array(capacity);
     const kinds = new Uint8Array(capacity);
+    const sentAt = new Float64Array(capacity);
     for (let k = 0; k < this.#size; k++) {
       const i = (this.#head + k) % this.#handlers.length;
       handlers[k] = this.#handlers[i];
       tags[k] = this.#tags[i];
       kinds[k] = this.#kinds[i];
+      sentAt[k] = this.#sentAt[i];
     }
     this.#handlers = handlers;
     this.#tags = tags;
     this.#kinds = kinds;
+    this.#sentAt = sentAt;
     this.#head = 0;
   }
 }

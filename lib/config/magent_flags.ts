@@ -1,17 +1,19 @@
 import { isIP, parseArgs } from "../deps.ts";
 import { DISTRIBUTION_NAMES, type DistributionName } from "../distribution/build.ts";
 import { HASH_NAMES, type HashName } from "../hash/hash_functions.ts";
+import { OPS_FLAG_OPTIONS, OPS_USAGE, type OpsOptions, opsOptions } from "./ops_flags.ts";
 import { type ListenConfig, POOL_DEFAULTS, type ProxyConfig } from "./proxy_config.ts";
 import { ConfigError, parsePort, parseServer } from "./server_address.ts";
 
 /**
  * What the command line asks for: a proxy to run from flags, one to run from a configuration
  * file (`-c`, read by the caller with `loadConfigFile`), or only help or the version. `testOnly`
- * (`--test-config`): check the configuration, print the warnings, and exit.
+ * (`--test-config`): check the configuration, print the warnings, and exit. `ops`: how to run
+ * the process (logs, admin endpoint, shutdown), whichever way the configuration comes.
  */
 export type CommandLine =
-  | { action: "run"; config: ProxyConfig; warnings: string[]; testOnly: boolean }
-  | { action: "load"; path: string; verbose: boolean; testOnly: boolean }
+  | { action: "run"; config: ProxyConfig; warnings: string[]; testOnly: boolean; ops: OpsOptions }
+  | { action: "load"; path: string; verbose: boolean; testOnly: boolean; ops: OpsOptions }
   | { action: "help" }
   | { action: "version" };
 
@@ -56,6 +58,8 @@ More:
                                    replay on its return; past it, flush and refill (100000)
       --refill-rate N              keys per second copied to a server that came back empty
                                    (default 20000)
+
+${OPS_USAGE}
 
 Example:
   memrelay -l 127.0.0.1 -p 11000 -s 127.0.0.1:13000 -s 127.0.0.1:14000 -b 127.0.0.1:12000`;
@@ -123,6 +127,7 @@ export function parseCommandLine(args: string[]): CommandLine {
         "refill-rate": { type: "string" },
         config: { type: "string", short: "c" },
         "test-config": { type: "boolean" },
+        ...OPS_FLAG_OPTIONS,
       },
     });
   } catch (error) {
@@ -132,8 +137,15 @@ export function parseCommandLine(args: string[]): CommandLine {
   if (v.help) return { action: "help" };
   if (v.version) return { action: "version" };
   const testOnly = v["test-config"] ?? false;
+  const ops = opsOptions(v);
   if (v.config !== undefined) {
-    const alongside = new Set(["config", "test-config", "verbose", "no-daemon"]);
+    const alongside = new Set([
+      "config",
+      "test-config",
+      "verbose",
+      "no-daemon",
+      ...Object.keys(OPS_FLAG_OPTIONS),
+    ]);
     const others = Object.keys(v).filter((name) => !alongside.has(name));
     if (others.length > 0) {
       throw new ConfigError(
@@ -142,7 +154,7 @@ export function parseCommandLine(args: string[]): CommandLine {
         }, or put it in the file`,
       );
     }
-    return { action: "load", path: v.config, verbose: v.verbose ?? false, testOnly };
+    return { action: "load", path: v.config, verbose: v.verbose ?? false, testOnly, ops };
   }
 
   const warnings: string[] = [];
@@ -225,5 +237,5 @@ export function parseCommandLine(args: string[]): CommandLine {
       refillRate: intFlag(v["refill-rate"], "--refill-rate", POOL_DEFAULTS.refillRate),
     }],
   };
-  return { action: "run", config, warnings, testOnly };
+  return { action: "run", config, warnings, testOnly, ops };
 }

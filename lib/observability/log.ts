@@ -1,12 +1,19 @@
 /**
- * The proxy's event log: one line per event (a server down or up, a listener bound, a client
- * rejected), to stderr. Requests are never logged.
+ * The proxy's event log: one line per event (a server down or up, a listener bound, a reload, a
+ * rejected configuration, a shutdown), to stderr. Requests are never logged.
+ *
+ * Text lines read `<ISO time> <LEVEL> <message> key=value …`, a value in double quotes (JSON
+ * escapes) when it holds a space, `=` or `"`. JSON lines are one object each, with `time`,
+ * `level`, `message` and the fields.
  *
  * @module
  */
 
 /** Severity of a log event. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Every level, least severe first. */
+export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
@@ -48,10 +55,22 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         write(JSON.stringify({ time, level, message, ...fields }));
         return;
       }
-      const details = Object.entries(fields).map(([k, v]) => `${k}=${v}`).join(" ");
+      const details = Object.entries(fields).map(([k, v]) => `${k}=${textValue(v)}`).join(" ");
       write(`${time} ${level.toUpperCase()} ${message}${details ? " " + details : ""}`);
     },
   };
+}
+
+/** A field's value in a text line: as it is, or JSON-quoted when it would not read as one word. */
+function textValue(value: unknown): string {
+  const text = typeof value === "string"
+    ? value
+    : Array.isArray(value)
+    ? value.join(",")
+    : typeof value === "object" && value !== null
+    ? JSON.stringify(value)
+    : String(value);
+  return text === "" || /[\s="]/.test(text) ? JSON.stringify(text) : text;
 }
 
 /** A logger that drops everything. */

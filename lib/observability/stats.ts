@@ -31,8 +31,8 @@ export class ProxyStats {
   backendErrors = 0;
   /** Times a server was marked down or came back up. */
   backendStateChanges = 0;
-  /** Requests failed because a server took too long to connect or answer. */
-  timeouts = 0;
+  /** Requests a server failed by taking too long to connect or answer (then failed over). */
+  requestTimeouts = 0;
   /** Keys a backup served after the primary missed, copied back to the primary. */
   readRepairs = 0;
   /** Keys a replica missed a write of while failing, replayed on it once it answered again. */
@@ -53,39 +53,4 @@ export class ProxyStats {
   bytesRead = 0;
   /** Bytes written to clients. */
   bytesWritten = 0;
-
-  /** The counters as memcached `STAT name value` pairs, in a stable order. */
-  entries(version: string): Array<[string, string | number]> {
-    const now = Date.now();
-    return [
-      ["pid", Deno.pid],
-      ["uptime", Math.floor((now - this.startedAt) / 1000)],
-      ["time", Math.floor(now / 1000)],
-      ["version", version],
-      ["curr_connections", this.currConnections],
-      ["total_connections", this.totalConnections],
-      ["rejected_connections", this.rejectedConnections],
-      ["cmd_get", this.cmdGet],
-      ["cmd_set", this.cmdSet],
-      ["cmd_touch", this.cmdTouch],
-      ["cmd_flush", this.cmdFlush],
-      ["get_hits", this.getHits],
-      ["get_misses", this.getMisses],
-      ["backup_hits", this.backupHits],
-      ["failovers", this.failovers],
-      ["backend_errors", this.backendErrors],
-      ["backend_state_changes", this.backendStateChanges],
-      ["timeouts", this.timeouts],
-      ["read_repairs", this.readRepairs],
-      ["replayed_keys", this.replayedKeys],
-      ["refills", this.refills],
-      ["refills_running", this.refillsRunning],
-      ["refill_keys_scanned", this.refillKeysScanned],
-      ["refill_keys_copied", this.refillKeysCopied],
-      ["last_refill_ms", this.lastRefillMs],
-      ["ejections", this.ejections],
-      ["bytes_read", this.bytesRead],
-      ["bytes_written", this.bytesWritten],
-    ];
-  }
 }

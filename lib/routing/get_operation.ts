@@ -196,7 +196,7 @@ export class GetOperation implements ReplyHandler {
   onFailure(error: BackendError, tag: number): void {
     this.#errorReply ??= failureReply(error);
     this.#pool.stats.backendErrors++;
-    if (error.timedOut) this.#pool.stats.timeouts++;
+    if (error.timedOut) this.#pool.stats.requestTimeouts++;
     this.#partDone(tag, false);
   }
 

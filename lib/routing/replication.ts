@@ -126,6 +126,22 @@ export class Replication {
     });
   }
 
+  /**
+   * The servers that are behind: missed writes not yet replayed, or a refill not finished. A
+   * reload hands them to the new tree's replication.
+   */
+  behind(): Backend[] {
+    const out = new Set<Backend>();
+    for (let r = 0; r < this.#missed.length; r++) {
+      this.#missed[r].forEach((missed, s) => {
+        if (missed.size > 0 || missed.overflowed || this.#refilling.has(missed)) {
+          out.add(this.#pool.group(r).backends[s]);
+        }
+      });
+    }
+    return [...out];
+  }
+
   /** Keys waiting for a replay, over every replica. */
   pendingReplays(): number {
     let n = 0;

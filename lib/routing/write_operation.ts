@@ -116,7 +116,7 @@ export class WriteOperation implements ReplyHandler {
   onFailure(error: BackendError, tag: number): void {
     const pool = this.#pool;
     pool.stats.backendErrors++;
-    if (error.timedOut) pool.stats.timeouts++;
+    if (error.timedOut) pool.stats.requestTimeouts++;
     if (tag !== PRIMARY_STATE) {
       // The server may or may not have applied the write: it must not serve the key until the
       // key is replayed. (After PRIMARY_STATE, the primary did apply it, and holds the newest.)

@@ -6,7 +6,7 @@ import {
   type TextParserLimits,
   TextRequestParser,
 } from "../protocol/text/request_parser.ts";
-import { END, ERROR, OK, replyLine } from "../protocol/text/replies.ts";
+import { OK, replyLine } from "../protocol/text/replies.ts";
 import type { TextRequest } from "../protocol/text/text_request.ts";
 import type { ReplySink } from "../routing/reply_sink.ts";
 import type { Router } from "../routing/router.ts";
@@ -22,9 +22,11 @@ export interface SessionContext {
   version: string;
   /** Limits on each client's input. */
   limits: Partial<TextParserLimits>;
-  /** Extra `STAT` lines for `stats`, such as per-server state. */
-  extraStats(): Array<[string, string | number]>;
+  /** The reply to `stats` with `args`, the words after `stats`. */
+  statsReply(args: readonly string[]): Uint8Array;
 }
+
+const decoder = new TextDecoder();
 
 /** Requests one client may have in flight before the proxy stops reading from it. */
 const MAX_IN_FLIGHT = 1024;
@@ -59,6 +61,8 @@ export class ClientSession implements ReplySink {
   #writing = false;
   #closing = false;
   #closed = false;
+  /** Set by {@linkcode drain}: read no more, answer what was read, then close. */
+  #draining = false;
   #resumeReading: (() => void) | null = null;
   /** Requests dispatched whose reply has not come yet. */
   #incomplete = 0;
@@ -82,7 +86,7 @@ export class ClientSession implements ReplySink {
     const buf = new Uint8Array(READ_SIZE);
     const stats = this.#context.stats;
     try {
-      while (!this.#closing) {
+      while (!this.#closing && !this.#draining) {
         if (
           this.#next - this.#head >= MAX_IN_FLIGHT || this.#unwrittenBytes >= MAX_UNWRITTEN ||
           (this.#held?.length ?? 0) >= MAX_IN_FLIGHT
@@ -181,13 +185,7 @@ export class ClientSession implements ReplySink {
   }
 
   #stats(request: TextRequest): Uint8Array {
-    if (request.tokens.length > 1) return ERROR;
-    const context = this.#context;
-    const entries = [...context.stats.entries(context.version), ...context.extraStats()];
-    let text = "";
-    for (const [name, value] of entries) text += `STAT ${name} ${value}\r\n`;
-    const body = new TextEncoder().encode(text);
-    return concatBytes([body, END], body.length + END.length);
+    return this.#context.statsReply(request.tokens.slice(1).map((t) => decoder.decode(t)));
   }
 
   /** Takes the next request number, growing the ring when it is full. */
@@ -234,7 +232,10 @@ export class ClientSession implements ReplySink {
           this.#context.stats.bytesWritten += total;
         }
         this.#unwrittenBytes -= total;
-        if (close || (this.#closing && this.#head === this.#next)) {
+        if (
+          close ||
+          ((this.#closing || this.#draining) && this.#head === this.#next && this.#held === null)
+        ) {
           this.#close();
           return;
         }
@@ -258,6 +259,23 @@ export class ClientSession implements ReplySink {
   /** Closes the connection now, whatever is in flight. */
   close(): void {
     this.#close();
+  }
+
+  /**
+   * Ends the session gently: reads nothing after the read in progress, answers every request
+   * already read, then closes. An idle session closes at once.
+   */
+  drain(): void {
+    if (this.#closed) return;
+    this.#draining = true;
+    if (this.#head === this.#next && this.#held === null && !this.#writing) {
+      this.#close();
+      return;
+    }
+    // A session waiting for room to read wakes up, sees it is draining, and reads no more.
+    const resume = this.#resumeReading;
+    this.#resumeReading = null;
+    resume?.();
   }
 
   #close(): void {

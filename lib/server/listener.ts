@@ -6,7 +6,7 @@ import { ClientSession, type SessionContext } from "./client_session.ts";
 export class Listener {
   readonly #listener: Deno.Listener;
   readonly #context: SessionContext;
-  readonly #maxConnections: number;
+  #maxConnections: number;
   readonly #sessions = new Map<ClientSession, Promise<void>>();
   #open = 0;
 
@@ -27,6 +27,20 @@ export class Listener {
     return this.#listener.addr;
   }
 
+  /** Clients served at once; a change applies to the next client that connects. */
+  get maxConnections(): number {
+    return this.#maxConnections;
+  }
+
+  set maxConnections(value: number) {
+    this.#maxConnections = value;
+  }
+
+  /** Client sessions open now. */
+  get sessions(): number {
+    return this.#sessions.size;
+  }
+
   /** Accepts until the listener is closed. */
   async serve(): Promise<void> {
     try {
@@ -43,6 +57,15 @@ export class Listener {
     } catch {
       // Already closed.
     }
+  }
+
+  /**
+   * Lets every open session answer the requests it has read, then close; resolves once all have
+   * ended. Call {@linkcode close} first, or new clients keep coming.
+   */
+  async drainSessions(): Promise<void> {
+    for (const session of this.#sessions.keys()) session.drain();
+    await Promise.all(this.#sessions.values());
   }
 
   /** Closes every open session and waits for them to end. */

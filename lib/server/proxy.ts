@@ -1,50 +1,120 @@
-import { Backend } from "../backend/backend.ts";
-import type { PoolConfig, ProxyConfig, ServerConfig } from "../config/proxy_config.ts";
-import { buildDistribution } from "../distribution/build.ts";
-import { hashFunction } from "../hash/hash_functions.ts";
-import { magent } from "../hash/magent.ts";
+import { DEFAULT_DRAIN_TIMEOUT_MS } from "../config/ops_flags.ts";
+import type { ProxyConfig } from "../config/proxy_config.ts";
 import { createLogger, type Logger } from "../observability/log.ts";
-import { ProxyStats } from "../observability/stats.ts";
-import { Pool } from "../routing/pool.ts";
-import { Router } from "../routing/router.ts";
-import { ServerGroup } from "../routing/server_group.ts";
-import { VERSION_REPLY } from "../version.ts";
-import { Listener } from "./listener.ts";
+import type { ServerSnapshot } from "../observability/snapshot.ts";
+import { statsEntries } from "../observability/stats_report.ts";
+import { formatAddr, ProxyRuntime, type ReloadSummary } from "./proxy_runtime.ts";
 
-/**
- * How long a server that answers again is left to run what it had buffered (a hung server
- * does, once resumed) before the writes it missed are replayed on it.
- */
-const REPLAY_SETTLE_MS = 100;
+export { DEFAULT_DRAIN_TIMEOUT_MS, formatAddr, type ReloadSummary };
+
+/** One backend's state, as `stats servers` shows it. */
+export interface ServerStatus {
+  /** The pool it belongs to. */
+  pool: string;
+  /** `host:port`. */
+  address: string;
+  /** `primary`, `backup`, or `primary+backup`. */
+  role: string;
+  /** False while it is marked down. */
+  up: boolean;
+  /** Failures since its last success. */
+  failures: number;
+  /** Requests sent and not yet answered. */
+  inFlight: number;
+  /** Median reply latency of the last one to two minutes, in µs; null without replies. */
+  p50Us: number | null;
+  /** 99th percentile of the same. */
+  p99Us: number | null;
+  /** Bytes read from it. */
+  bytesIn: number;
+  /** Bytes written to it. */
+  bytesOut: number;
+  /** Connects and replies that timed out. */
+  timeouts: number;
+}
+
+/** Options of {@linkcode ProxyHandle.close}. */
+export interface CloseOptions {
+  /**
+   * How long clients may take to get the replies to what they already sent, in milliseconds;
+   * then their connections close anyway. Default: {@linkcode StartOptions.drainTimeoutMs}.
+   * `0` closes at once, and also cuts short a close already draining.
+   */
+  drainTimeoutMs?: number;
+}
 
 /** A running proxy. */
 export interface ProxyHandle {
   /** The address of the first listener (the one tests and most users connect to). */
   readonly addr: Deno.Addr;
-  /** Every address the proxy listens on, in configuration order. */
+  /** Every address the proxy listens on, in configuration order; a reload may change them. */
   readonly addrs: Deno.Addr[];
+  /** The admin HTTP endpoint's address, when {@linkcode StartOptions.admin} asked for one. */
+  readonly adminAddr: Deno.NetAddr | null;
+  /** The configuration in use: the one started with, or the last one reloaded. */
+  readonly config: ProxyConfig;
   /** The proxy's counters, as `stats` reports them. */
   stats(): Record<string, string | number>;
-  /** Stops accepting, closes every client and backend connection. */
-  close(): Promise<void>;
+  /** Each backend's state, as `stats servers` reports it. */
+  servers(): ServerStatus[];
+  /** The counters and backends in Prometheus text, as the admin endpoint's `/metrics`. */
+  metrics(): string;
+  /**
+   * Applies a new configuration without closing any client connection: the route tree is
+   * rebuilt and swapped in, backends whose address and pool settings did not change keep their
+   * connections, removed backends close once their requests in flight finish. Listen addresses
+   * may be added (bound first, so a failure changes nothing) or removed (their clients are
+   * answered what they sent, then closed). Without `config`, reads {@linkcode
+   * StartOptions.loadConfig} again.
+   *
+   * @throws {ConfigError} for a configuration that is invalid or cannot be applied; the one in
+   *   use stays.
+   * @throws {Deno.errors.NotSupported} without `config`, when there is no `loadConfig`.
+   */
+  reload(config?: ProxyConfig): Promise<ReloadSummary>;
+  /**
+   * Stops accepting, lets every client get the replies to what it already sent (up to the drain
+   * timeout), then closes every client and backend connection.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 /** Options of {@linkcode startProxy} that are not configuration. */
 export interface StartOptions {
-  /** Where events are logged; default: info and above to stderr. */
+  /** Where events are logged; default: info and above to stderr, as text. */
   logger?: Logger;
+  /** How long {@linkcode ProxyHandle.close} waits for requests in flight, in ms; default 5000. */
+  drainTimeoutMs?: number;
+  /**
+   * Serve the admin HTTP endpoint (`/metrics`, `/healthz`, `/readyz`, `POST /reload`) here;
+   * port 0 picks a free port. Default: none.
+   */
+  admin?: { hostname: string; port: number };
+  /**
+   * Reads the configuration again, for {@linkcode ProxyHandle.reload} without an argument and
+   * the admin endpoint's `POST /reload`; throws a `ConfigError` for a bad one. The CLI passes
+   * one that re-reads `-c FILE`. Default: none, and a reload without a configuration fails.
+   */
+  loadConfig?: () => Promise<ProxyConfig>;
 }
 
 /**
- * Starts a proxy: binds every pool's listeners, and connects to servers on first use.
+ * Starts a proxy: binds every pool's listeners, and connects to servers on first use (or at
+ * once for a pool with `preconnect`).
+ *
+ * @throws {ConfigError} for an invalid configuration; an error of `Deno.listen` when an address
+ *   cannot be bound.
  *
  * @example
  * ```ts ignore
  * import { startProxy } from "./proxy.ts";
- * import { configFromFlags } from "../config/magent_flags.ts";
- * const proxy = await startProxy(configFromFlags(["-p", "11000", "-s", "127.0.0.1:11211"]));
- * console.log(proxy.addr);
- * await proxy.close();
+ * import { parseCommandLine } from "../config/magent_flags.ts";
+ * const parsed = parseCommandLine(["-p", "11000", "-s", "127.0.0.1:11211"]);
+ * if (parsed.action === "run") {
+ *   const proxy = await startProxy(parsed.config, { admin: { hostname: "127.0.0.1", port: 0 } });
+ *   console.log(proxy.addr, proxy.adminAddr, proxy.stats().curr_connections);
+ *   await proxy.close();
+ * }
  * ```
  */
 // deno-lint-ignore require-await -- async so that a failure to bind rejects rather than throws.
@@ -53,149 +123,45 @@ export async function startProxy(
   options: StartOptions = {},
 ): Promise<ProxyHandle> {
   const logger = options.logger ?? createLogger({ level: config.verbose ? "debug" : "info" });
-  const stats = new ProxyStats();
-  const backends = new Map<string, Backend>();
-  const listeners: Listener[] = [];
-  const pools: Pool[] = [];
-  const serving: Promise<void>[] = [];
-
-  /** The pool each backend serves: backends are per pool, so there is one. */
-  const poolOf = new Map<Backend, Pool>();
-
-  const stateChanged = (backend: Backend, up: boolean, reason: string): void => {
-    stats.backendStateChanges++;
-    logger.log(up ? "info" : "warn", up ? "server up" : "server down", {
-      server: backend.address,
-      reason,
-    });
-    const pool = poolOf.get(backend);
-    if (pool === undefined) return;
-    for (let r = 0; r < pool.replicas; r++) {
-      if (!pool.group(r).reconsider()) continue;
-      if (!up) stats.ejections++;
-      logger.log("warn", up ? "server restored to the distribution" : "server ejected", {
-        server: backend.address,
-      });
-    }
-    if (up) pool.replication?.serverUp(backend);
-  };
-
-  const backendFor = (pool: PoolConfig, server: ServerConfig): Backend => {
-    // Each pool has its own connections to a server, with its own timeout and limits, as in
-    // twemproxy; within a pool, a server that is both primary and backup is one backend.
-    const key = `${pool.name}\0${server.host}:${server.port}`;
-    let backend = backends.get(key);
-    if (backend === undefined) {
-      backend = new Backend({
-        hostname: server.host,
-        port: server.port,
-        timeoutMs: pool.timeoutMs,
-        connections: pool.serverConnections,
-        failureLimit: pool.serverFailureLimit,
-        retryTimeoutMs: pool.serverRetryTimeoutMs,
-        onStateChange: stateChanged,
-        onRestart: (b) => poolOf.get(b)?.replication?.serverRestarted(b),
-      });
-      backends.set(key, backend);
-    }
-    return backend;
-  };
-
-  const groupOf = (pool: PoolConfig, servers: ServerConfig[]): ServerGroup => {
-    const weighted = servers.map((s) => ({ name: s.name ?? continuumName(s), weight: s.weight }));
-    return new ServerGroup(
-      servers.map((s) => backendFor(pool, s)),
-      (live) => buildDistribution(pool.distribution, live.map((i) => weighted[i])),
-      pool.autoEjectHosts,
-    );
-  };
-
-  const extraStats = (): Array<[string, string | number]> => {
-    let down = 0;
-    for (const b of backends.values()) if (!b.up) down++;
-    let pendingReplays = 0;
-    for (const pool of pools) pendingReplays += pool.replication?.pendingReplays() ?? 0;
-    return [["servers", backends.size], ["servers_down", down], [
-      "replays_pending",
-      pendingReplays,
-    ]];
-  };
-
-  try {
-    for (const poolConfig of config.pools) {
-      // magent's placement hashes whole keys with its own hash, whatever the pool names.
-      const magentPlacement = poolConfig.distribution === "magent";
-      const pool = new Pool(
-        groupOf(poolConfig, poolConfig.servers),
-        poolConfig.backups.map((backupServers) => groupOf(poolConfig, backupServers)),
-        magentPlacement ? magent : hashFunction(poolConfig.hash),
-        poolConfig.hashTag === null || magentPlacement
-          ? null
-          : new TextEncoder().encode(poolConfig.hashTag),
-        stats,
-        {
-          options: {
-            replayLimit: poolConfig.replayLimit,
-            refillRate: poolConfig.refillRate,
-            settleMs: REPLAY_SETTLE_MS,
-            timeoutMs: poolConfig.timeoutMs,
-          },
-          logger,
-        },
-      );
-      pools.push(pool);
-      for (const b of pool.allBackends()) poolOf.set(b, pool);
-      if (poolConfig.preconnect) { for (const b of pool.allBackends()) b.connect(); }
-      const context = {
-        router: new Router(pool),
-        stats,
-        version: VERSION_REPLY,
-        limits: { maxItemSize: poolConfig.maxItemSize },
-        extraStats,
-      };
-      for (const listen of poolConfig.listen) {
-        const bound = listen.transport === "tcp"
-          ? Deno.listen({ hostname: listen.hostname, port: listen.port })
-          : Deno.listen({ transport: "unix", path: listen.path });
-        const listener = new Listener(bound, context, poolConfig.maxClientConnections);
-        listeners.push(listener);
-        logger.log("info", "listening", { pool: poolConfig.name, address: formatAddr(bound.addr) });
-      }
-    }
-  } catch (error) {
-    for (const l of listeners) l.close();
-    throw error;
-  }
-  for (const l of listeners) serving.push(l.serve());
-
+  const runtime = ProxyRuntime.start(config, {
+    logger,
+    drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+    admin: options.admin ?? null,
+    loadConfig: options.loadConfig ?? null,
+  });
+  const first = runtime.addrs[0];
   return {
-    addr: listeners[0].addr,
-    addrs: listeners.map((l) => l.addr),
-    stats: () => Object.fromEntries([...stats.entries(VERSION_REPLY), ...extraStats()]),
-    async close() {
-      for (const l of listeners) l.close();
-      await Promise.all(serving);
-      await Promise.all(listeners.map((l) => l.closeSessions()));
-      for (const pool of pools) pool.replication?.close();
-      for (const b of backends.values()) b.close();
+    get addr() {
+      return runtime.addrs[0] ?? first;
     },
+    get addrs() {
+      return runtime.addrs;
+    },
+    get adminAddr() {
+      return runtime.adminAddr;
+    },
+    get config() {
+      return runtime.config;
+    },
+    stats: () => Object.fromEntries(statsEntries(runtime.snapshot())),
+    servers: () => {
+      const now = performance.now();
+      return runtime.snapshot().servers.map((s: ServerSnapshot) => ({
+        pool: s.pool,
+        address: s.address,
+        role: s.role,
+        up: s.up,
+        failures: s.failures,
+        inFlight: s.inFlight,
+        p50Us: s.latency.quantileUs(0.5, now),
+        p99Us: s.latency.quantileUs(0.99, now),
+        bytesIn: s.bytesIn,
+        bytesOut: s.bytesOut,
+        timeouts: s.timeouts,
+      }));
+    },
+    metrics: () => runtime.metrics(),
+    reload: (next) => runtime.reload(next),
+    close: (closeOptions = {}) => runtime.close(closeOptions.drainTimeoutMs),
   };
-}
-
-/**
- * The name twemproxy builds a server's ketama points from when it has no name of its own:
- * `host:port`, or just `host` on memcached's default port 11211.
- */
-function continuumName(server: ServerConfig): string {
-  return server.port === 11211 ? server.host : `${server.host}:${server.port}`;
-}
-
-/** `host:port` or the socket path of an address. */
-export function formatAddr(addr: Deno.Addr): string {
-  if (addr.transport === "unix" || addr.transport === "unixpacket") return addr.path;
-  if (addr.transport === "tcp" || addr.transport === "udp") {
-    const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-    return `${host}:${addr.port}`;
-  }
-  return addr.transport;
 }
