@@ -76,14 +76,10 @@ export class WriteOperation implements ReplyHandler {
   /** Sends the command to the key's primary. */
   start(): void {
     const replication = this.#pool.replication;
-    if (replication === null) {
-      this.#send(0, this.#bytes, ReplyKind.Line, PRIMARY);
-      return;
-    }
-    replication.tracker.begin(this.#hash);
+    replication?.tracker.begin(this.#hash);
     this.#send(0, this.#bytes, ReplyKind.Line, PRIMARY);
     const command = this.#request.command;
-    if (command === Command.Incr || command === Command.Decr) {
+    if (replication !== null && (command === Command.Incr || command === Command.Decr)) {
       this.#readsState = true;
       this.#send(0, itemStateRequest(this.#request.keys[0]), ReplyKind.Meta, PRIMARY_STATE);
     }
