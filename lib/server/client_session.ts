@@ -1,4 +1,6 @@
 import { concatBytes, writeAll } from "../protocol/bytes.ts";
+import { BinaryRequestParser } from "../protocol/binary/binary_parser.ts";
+import { REQUEST_MAGIC } from "../protocol/binary/opcodes.ts";
 import { Command } from "../protocol/text/command.ts";
 import {
   type ParsedItem,
@@ -41,14 +43,18 @@ let nextAffinity = 0;
 
 /**
  * One client connection: reads and parses its requests, hands them to the router, and writes
- * the replies back in request order, all that are ready in one write.
+ * the replies back in request order, all that are ready in one write. A client whose first
+ * byte is 0x80 speaks the binary protocol: its requests reach the router as meta commands that
+ * answer in binary (`binary_to_meta.ts`), so the rest of the session is the same.
  */
 export class ClientSession implements ReplySink {
   /** This client's connection choice on every backend. */
   readonly affinity: number = nextAffinity++;
   readonly #conn: Deno.Conn;
   readonly #context: SessionContext;
-  readonly #parser: TextRequestParser;
+  /** The text parser (meta included), until a first byte of 0x80 makes it the binary one. */
+  #parser: TextRequestParser | BinaryRequestParser;
+  #firstRead = true;
   /** Replies by request number; null while pending. A ring whose size is a power of two. */
   #slots: (Uint8Array | null)[] = new Array(64).fill(null);
   #mask = 63;
@@ -97,6 +103,7 @@ export class ClientSession implements ReplySink {
         const n = await this.#conn.read(buf);
         if (n === null) break;
         stats.bytesRead += n;
+        if (this.#firstRead) this.#detectProtocol(buf[0]);
         const items = this.#parser.push(buf.subarray(0, n));
         for (let i = 0; i < items.length && !this.#closing; i++) this.#dispatch(items[i]);
       }
@@ -105,6 +112,20 @@ export class ClientSession implements ReplySink {
     }
     this.#closing = true;
     if (this.#head === this.#next) this.#close();
+  }
+
+  /**
+   * Picks the protocol from the first byte, as memcached does: 0x80 is a binary request's
+   * magic byte, anything else starts a text (or meta) command.
+   */
+  #detectProtocol(first: number): void {
+    this.#firstRead = false;
+    if (first !== REQUEST_MAGIC) return;
+    const context = this.#context;
+    this.#parser = new BinaryRequestParser(
+      { version: context.version, statsReply: context.statsReply },
+      context.limits,
+    );
   }
 
   /** Delivers the reply to request `seq`. */
