@@ -66,8 +66,10 @@ function stores(loud: number): boolean {
  * An incremental parser of memcached's binary protocol, client side. Keyed requests and
  * `Flush` become meta requests for the router (see `binary_to_meta.ts`), each answering in
  * binary; `Noop`, `Version`, `Stat`, `Verbosity` and errors are answered here, in order. A
- * value over the item size is dropped unread and answered `Too large`; a bad magic byte ends
- * the stream.
+ * value over the item size is dropped unread and answered `Too large`; an unknown opcode is
+ * answered `Unknown command` and skipped. As in memcached, a packet whose lengths do not fit its
+ * opcode is answered `Invalid arguments` and ends the stream, and so does a bad magic byte,
+ * without an answer.
  *
  * @example
  * ```ts
@@ -189,7 +191,10 @@ export class BinaryRequestParser {
       ? keyLength > 0 && keyLength <= MAX_KEY_LENGTH
       : shape.key === "optional" || keyLength === 0;
     if (!extrasValid || !keyValid || valueLength < 0 || (!shape.value && valueLength > 0)) {
-      return this.#answer(out, total, errorResponse(opcode, opaque, Status.InvalidArguments));
+      // memcached answers a malformed packet, then closes: the stream cannot be trusted.
+      const reply = errorResponse(opcode, opaque, Status.InvalidArguments);
+      this.#close(out, `opcode 0x${opcode.toString(16)} with malformed lengths`, reply);
+      return false;
     }
     if (stores(loud) && valueLength > this.#limits.maxItemSize) {
       const keyEnd = HEADER_SIZE + extrasLength + keyLength;

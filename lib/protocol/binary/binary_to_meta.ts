@@ -15,6 +15,7 @@ import { binaryResponse, errorResponse } from "./binary_responses.ts";
 import { isQuiet, loudOpcode, Opcode, Status } from "./opcodes.ts";
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 const word = (text: string) => encoder.encode(text);
 const MG = word("mg");
@@ -64,6 +65,16 @@ interface MetaReply {
   data: Uint8Array;
 }
 
+/** The unsigned decimal `buf[start..end)`; exact past 2^53, where a cas unique may go. */
+function decimal(buf: Uint8Array, start: number, end: number): bigint {
+  let small = 0;
+  let i = start;
+  for (; i < end && i - start < 15; i++) small = small * 10 + buf[i] - 0x30;
+  let value = BigInt(small);
+  for (; i < end; i++) value = value * 10n + BigInt(buf[i] - 0x30);
+  return value;
+}
+
 function parseMetaReply(reply: Uint8Array): MetaReply {
   let lf = 0;
   while (lf < reply.length && reply[lf] !== LF) lf++;
@@ -84,8 +95,8 @@ function parseMetaReply(reply: Uint8Array): MetaReply {
     const flag = reply[i];
     const start = ++i;
     while (i < lf && reply[i] !== SPACE && reply[i] !== 0x0d) i++;
-    if (flag === 0x66) flags = Number(new TextDecoder().decode(reply.subarray(start, i))) >>> 0;
-    else if (flag === 0x63) cas = BigInt(new TextDecoder().decode(reply.subarray(start, i)));
+    if (flag === 0x66) flags = Number(decimal(reply, start, i)) >>> 0;
+    else if (flag === 0x63) cas = decimal(reply, start, i);
   }
   const data = size >= 0 ? reply.subarray(lf + 1, lf + 1 + size) : EMPTY;
   return { code, flags, cas, data };
@@ -104,7 +115,7 @@ function failureStatus(opcode: number, reply: MetaReply): number {
       if (opcode === Opcode.Replace) return Status.KeyNotFound;
       return Status.NotStored;
   }
-  const line = new TextDecoder().decode(reply.data);
+  const line = decoder.decode(reply.data);
   if (line.includes("non-numeric")) return Status.NonNumeric;
   if (line.includes("too large")) return Status.TooLarge;
   if (line.includes("out of memory")) return Status.OutOfMemory;
@@ -122,7 +133,7 @@ function flagsExtra(flags: number): Uint8Array {
 /** A counter's decimal value as the 8 big-endian bytes an incr response carries. */
 function counterValue(digits: Uint8Array): Uint8Array {
   const out = new Uint8Array(8);
-  const text = new TextDecoder().decode(digits).trim();
+  const text = decoder.decode(digits).trim();
   new DataView(out.buffer).setBigUint64(0, BigInt(text || "0"));
   return out;
 }
@@ -225,8 +236,11 @@ export function binaryToMeta(request: BinaryRequest): TextRequest {
     case Opcode.Replace: {
       const words = [MS, key[0], word(String(value.length)), ...key.slice(1)];
       words.push(word(`F${view.getUint32(0)}`), word(`T${view.getUint32(4)}`), C);
-      if (loud === Opcode.Add) words.push(MODE_ADD);
-      else words.push(...casWords, ...(loud === Opcode.Replace ? [MODE_REPLACE] : []));
+      // As memcached does, a cas makes any of them a compare-and-swap: stored only over that
+      // cas, "not found" without the key.
+      if (request.cas !== 0n) words.push(...casWords);
+      else if (loud === Opcode.Add) words.push(MODE_ADD);
+      else if (loud === Opcode.Replace) words.push(MODE_REPLACE);
       return metaRequest(Command.MetaSet, request, words, dataBlock(value));
     }
     case Opcode.Append:
