@@ -1,5 +1,5 @@
 import { Command } from "../text/command.ts";
-import { buildMetaRequest } from "../meta/meta_request.ts";
+import { buildMetaRequest, SILENT } from "../meta/meta_request.ts";
 import { encodeBase64Key, isPlainKey, MAX_KEY_LENGTH } from "../meta/meta_key.ts";
 import {
   DEFAULT_TEXT_LIMITS,
@@ -291,12 +291,6 @@ export class BinaryRequestParser {
   #silentDelete(at: number, length: number): ParsedItem {
     const key = this.#buf.slice(at, at + length);
     const words = isPlainKey(key) ? [MD, key] : [MD, encodeBase64Key(key), BASE64];
-    return buildMetaRequest(
-      Command.MetaDelete,
-      words,
-      new Uint8Array(0),
-      key,
-      () => new Uint8Array(0),
-    );
+    return buildMetaRequest(Command.MetaDelete, words, new Uint8Array(0), key, SILENT);
   }
 }

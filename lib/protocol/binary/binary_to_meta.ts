@@ -8,7 +8,7 @@
  */
 
 import { Command, type CommandCode } from "../text/command.ts";
-import { TextRequest } from "../text/text_request.ts";
+import type { TextRequest } from "../text/text_request.ts";
 import { buildMetaRequest } from "../meta/meta_request.ts";
 import { encodeBase64Key, isPlainKey } from "../meta/meta_key.ts";
 import { binaryResponse, errorResponse } from "./binary_responses.ts";
@@ -266,26 +266,7 @@ export function binaryToMeta(request: BinaryRequest): TextRequest {
       const words = extras.length === 4
         ? [FLUSH_ALL, word(String(view.getUint32(0)))]
         : [FLUSH_ALL];
-      const raw = new Uint8Array(words.reduce((n, w) => n + w.length + 1, 1));
-      let offset = 0;
-      const tokens = words.map((w) => {
-        raw.set(w, offset);
-        const token = raw.subarray(offset, offset + w.length);
-        offset += w.length;
-        raw[offset++] = SPACE;
-        return token;
-      });
-      raw[offset - 1] = 0x0d;
-      raw[offset] = LF;
-      return new TextRequest(
-        Command.FlushAll,
-        raw,
-        tokens,
-        [],
-        false,
-        raw.length,
-        responder(request),
-      );
+      return buildMetaRequest(Command.FlushAll, words, EMPTY, null, responder(request));
     }
   }
 }

@@ -12,6 +12,9 @@ import { TextRequest } from "../text/text_request.ts";
 import { decodeBase64Key } from "./meta_key.ts";
 
 const EMPTY = new Uint8Array(0);
+
+/** The `toClient` of a request the proxy makes on its own: the client gets nothing. */
+export const SILENT = (_reply: Uint8Array): Uint8Array => EMPTY;
 const E = 0x45;
 const N = 0x4e;
 const H = 0x48;
@@ -105,20 +108,21 @@ export function metaRequest(
 }
 
 /**
- * A meta request built by the proxy: `words` joined into a line, then `data` (with its `\r\n`)
- * when the command carries a data block.
+ * A request built by the proxy (a meta command, or a `flush_all` for a binary client): `words`
+ * joined into a line, then `data` (with its `\r\n`) when the command carries a data block.
  *
- * @param command The meta command's code.
- * @param words The line's words, the command first and the key second.
+ * @param command The command's code.
+ * @param words The line's words, the command first and the key, if any, second.
  * @param data The data block with its `\r\n`, or an empty array.
- * @param key The key to place the request by: the decoded key when `words[1]` is base64.
+ * @param key The key to place the request by (the decoded key when `words[1]` is base64), or
+ *   null for a command without one.
  * @param toClient What turns the server's reply into the client's, if anything.
  */
 export function buildMetaRequest(
   command: CommandCode,
   words: Uint8Array[],
   data: Uint8Array,
-  key: Uint8Array,
+  key: Uint8Array | null,
   toClient: ((reply: Uint8Array) => Uint8Array) | null,
 ): TextRequest {
   const raw = buildLine(words, data);
@@ -129,6 +133,6 @@ export function buildMetaRequest(
     offset += words[t].length + 1;
   }
   const dataStart = raw.length - data.length;
-  const placed = key === words[1] ? tokens[1] : key;
-  return new TextRequest(command, raw, tokens, [placed], false, dataStart, toClient);
+  const keys = key === null ? [] : [key === words[1] ? tokens[1] : key];
+  return new TextRequest(command, raw, tokens, keys, false, dataStart, toClient);
 }

@@ -1,5 +1,6 @@
 import { Command, type CommandCode, commandCode, isMetaKeyed, isStorage } from "./command.ts";
-import { metaRequest } from "../meta/meta_request.ts";
+import { buildMetaRequest, metaRequest, SILENT } from "../meta/meta_request.ts";
+import { decodeBase64Key } from "../meta/meta_key.ts";
 import { isInt32, isUint64, parseUnsigned } from "./numbers.ts";
 import {
   BAD_COMMAND_LINE,
@@ -65,6 +66,7 @@ const LINE_TOO_LONG = replyLine("CLIENT_ERROR line too long");
 const MN = replyLine("MN");
 const META_DELETE = new TextEncoder().encode("md");
 const BASE64_FLAG = new TextEncoder().encode("b");
+const EMPTY_DATA = new Uint8Array(0);
 
 /**
  * An incremental parser of memcached's text protocol, client side. It answers malformed input
@@ -427,30 +429,20 @@ export class TextRequestParser {
   }
 
   /**
-   * `md <key> [b]` for the key of the `ms` line: memcached drops the old value of a key whose
-   * new value was too large, and so does the proxy, on every replica.
+   * `md <key> [b]` for the key of the `ms` line, its reply dropped: memcached drops the old
+   * value of a key whose new value was too large, and so does the proxy, on every replica.
    */
   #silentMetaDelete(n: number): TextRequest {
-    const words = [META_DELETE, this.#buf.slice(this.#tokenStarts[1], this.#tokenEnds[1])];
+    const buf = this.#buf;
+    const keyToken = buf.slice(this.#tokenStarts[1], this.#tokenEnds[1]);
+    const words = [META_DELETE, keyToken];
     for (let t = 3; t < n; t++) {
-      if (
-        this.#tokenEnds[t] - this.#tokenStarts[t] === 1 && this.#buf[this.#tokenStarts[t]] === 0x62
-      ) {
+      if (this.#tokenEnds[t] - this.#tokenStarts[t] === 1 && buf[this.#tokenStarts[t]] === 0x62) {
         words.push(BASE64_FLAG);
       }
     }
-    const raw = buildLine(words);
-    const tokens = [raw.subarray(0, 2), raw.subarray(3, 3 + words[1].length)];
-    if (words.length === 3) tokens.push(raw.subarray(raw.length - 3, raw.length - 2));
-    const silent = metaRequest(Command.MetaDelete, raw, tokens, raw.length);
-    return new TextRequest(
-      silent.command,
-      silent.raw,
-      silent.tokens,
-      silent.keys,
-      true,
-      silent.dataStart,
-    );
+    const key = words.length === 3 ? decodeBase64Key(keyToken) ?? keyToken : keyToken;
+    return buildMetaRequest(Command.MetaDelete, words, EMPTY_DATA, key, SILENT);
   }
 
   #parseStorage(
