@@ -1,20 +1,32 @@
 /** One binary-protocol response, parsed. */
 export interface BinaryResponse {
+  /** The opcode it answers. */
   opcode: number;
+  /** The status; 0 for success. */
   status: number;
+  /** The request's opaque, echoed. */
   opaque: number;
+  /** The cas unique. */
   cas: bigint;
+  /** The extras, such as a get's flags. */
   extras: Uint8Array;
+  /** The key, as latin1 text. */
   key: string;
+  /** The value, as latin1 text. */
   value: string;
 }
 
 /** The parts of a binary request; absent parts are empty. */
 export interface BinaryRequestParts {
+  /** The opaque the response echoes. */
   opaque?: number;
+  /** A cas to compare. */
   cas?: bigint;
+  /** The extras, such as a set's flags and expiration. */
   extras?: Uint8Array;
+  /** The key. */
   key?: string;
+  /** The value. */
   value?: string | Uint8Array;
 }
 

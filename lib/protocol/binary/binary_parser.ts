@@ -102,11 +102,6 @@ export class BinaryRequestParser {
     this.#limits = { ...DEFAULT_TEXT_LIMITS, ...limits };
   }
 
-  /** Bytes received and not yet parsed into a request. */
-  get buffered(): number {
-    return this.#end - this.#start;
-  }
-
   /** Feeds bytes from the client; returns what they complete, in order. */
   push(chunk: Uint8Array): ParsedItem[] {
     const out: ParsedItem[] = [];
