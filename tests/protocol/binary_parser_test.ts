@@ -81,3 +81,32 @@ Deno.test("malformed lengths and bad magic bytes end the stream, quit answers fi
   const [quitq] = new BinaryRequestParser(local).push(binaryPacket(Opcode.QuitQ));
   assert.equal((quitq as ProtocolClose).reply, null);
 });
+
+Deno.test("with credentials, SASL PLAIN must come first; a wrong password may try again", () => {
+  const authenticate = (user: Uint8Array, password: Uint8Array) =>
+    text(user) === "alice" && text(password) === "s3cret";
+  const parser = new BinaryRequestParser({ ...local, authenticate });
+  const [mechs, version, wrong, right, get] = parser.push(Uint8Array.from([
+    ...binaryPacket(Opcode.SaslListMechs),
+    ...binaryPacket(Opcode.Version),
+    ...binaryPacket(Opcode.SaslAuth, { key: "PLAIN", value: "\0alice\0guess" }),
+    ...binaryPacket(Opcode.SaslAuth, { key: "PLAIN", value: "\0alice\0s3cret" }),
+    ...binaryPacket(Opcode.Get, { key: "k" }),
+  ]));
+  assert.equal(text((mechs as Uint8Array).subarray(24)), "PLAIN");
+  assert.equal(status(version as Uint8Array), Status.Success);
+  assert.equal(status(wrong as Uint8Array), Status.AuthError);
+  assert.equal(status(right as Uint8Array), Status.Success);
+  assert.ok(get instanceof TextRequest, "served once authenticated");
+
+  const [refused] = new BinaryRequestParser({ ...local, authenticate }).push(
+    binaryPacket(Opcode.Get, { key: "k" }),
+  );
+  assert.ok(refused instanceof ProtocolClose);
+  assert.equal(status(refused.reply!), Status.AuthError);
+});
+
+Deno.test("without credentials, the SASL opcodes are unknown, as in memcached without SASL", () => {
+  const [mechs] = new BinaryRequestParser(local).push(binaryPacket(Opcode.SaslListMechs));
+  assert.equal(status(mechs as Uint8Array), Status.UnknownCommand);
+});

@@ -19,12 +19,17 @@ const LF = 0x0a;
 /** The extras length of `Flush`: none, or a 4-byte expiration. */
 const ZERO_OR_FOUR = -1;
 
-/** What the proxy answers itself: its version and its stats. */
+/** What the proxy answers itself: its version, its stats, and who may come in. */
 export interface BinaryLocalAnswers {
   /** What `Version` answers. */
   version: string;
   /** The text reply to `stats` with `args`, turned into stat packets. */
   statsReply(args: readonly string[]): Uint8Array;
+  /**
+   * When set, clients must authenticate with SASL `PLAIN` first, and this checks the user and
+   * password they send. Unset, the SASL opcodes are unknown, as in memcached without SASL.
+   */
+  authenticate?: ((user: Uint8Array, password: Uint8Array) => boolean) | null;
 }
 
 /** The extras length, and whether a key and a value are allowed, of each opcode memrelay serves. */
@@ -54,7 +59,23 @@ const SHAPES = new Map<number, Shape>([
   [Opcode.Version, { extras: 0, key: "none", value: false }],
   [Opcode.Stat, { extras: 0, key: "optional", value: false }],
   [Opcode.Verbosity, { extras: 4, key: "none", value: false }],
+  [Opcode.SaslListMechs, { extras: 0, key: "none", value: false }],
+  [Opcode.SaslAuth, { extras: 0, key: "required", value: true }],
+  [Opcode.SaslStep, { extras: 0, key: "required", value: true }],
 ]);
+
+const PLAIN = encoder.encode("PLAIN");
+const AUTHENTICATED = encoder.encode("Authenticated");
+
+/** True for the SASL opcodes. */
+function isSasl(opcode: number): boolean {
+  return opcode >= Opcode.SaslListMechs && opcode <= Opcode.SaslStep;
+}
+
+/** True for the opcodes memcached serves before a client has authenticated. */
+function allowedBeforeAuth(opcode: number): boolean {
+  return isSasl(opcode) || opcode === Opcode.Version;
+}
 
 /** True for the opcodes that store a value, whose size the item limit bounds. */
 function stores(loud: number): boolean {
@@ -91,6 +112,8 @@ export class BinaryRequestParser {
   /** Bytes of an oversized body still to drop. */
   #skip = 0;
   #closed = false;
+  /** Whether requests are served: always without authentication, else once SASL succeeded. */
+  #authenticated: boolean;
 
   /**
    * @param local What the proxy answers itself.
@@ -99,6 +122,7 @@ export class BinaryRequestParser {
    */
   constructor(local: BinaryLocalAnswers, limits: Partial<TextParserLimits> = {}) {
     this.#local = local;
+    this.#authenticated = !local.authenticate;
     this.#limits = { ...DEFAULT_TEXT_LIMITS, ...limits };
   }
 
@@ -176,7 +200,13 @@ export class BinaryRequestParser {
       this.#close(out, `a packet body of ${bodyLength} bytes is too large to skip`, null);
       return false;
     }
-    if (shape === undefined) {
+    if (!this.#authenticated && !allowedBeforeAuth(opcode)) {
+      // As memcached with SASL: an error, then the connection closes.
+      const reply = errorResponse(opcode, opaque, Status.AuthError);
+      this.#close(out, `opcode 0x${opcode.toString(16)} before authenticating`, reply);
+      return false;
+    }
+    if (shape === undefined || (isSasl(opcode) && !this.#local.authenticate)) {
       return this.#answer(out, total, errorResponse(opcode, opaque, Status.UnknownCommand));
     }
     const extrasValid = shape.extras === ZERO_OR_FOUR
@@ -242,9 +272,37 @@ export class BinaryRequestParser {
       case Opcode.Stat:
         out.push(this.#stats(request));
         return;
+      case Opcode.SaslListMechs:
+        out.push(binaryResponse(opcode, opaque, { value: PLAIN }));
+        return;
+      case Opcode.SaslAuth:
+      case Opcode.SaslStep:
+        out.push(this.#saslAuth(request));
+        return;
       default:
         out.push(binaryToMeta(request));
     }
+  }
+
+  /**
+   * SASL `PLAIN`, in one step: the value is `[authzid] NUL user NUL password`. Another
+   * mechanism, a step, or credentials that do not match get `Auth failure`, and the client may
+   * try again.
+   */
+  #saslAuth(request: BinaryRequest): Uint8Array {
+    const { opcode, opaque, key, value } = request;
+    const first = value.indexOf(0);
+    const second = first < 0 ? -1 : value.indexOf(0, first + 1);
+    const plain = opcode === Opcode.SaslAuth && key.length === PLAIN.length &&
+      key.every((b, i) => b === PLAIN[i]);
+    if (
+      plain && second > 0 &&
+      this.#local.authenticate!(value.subarray(first + 1, second), value.subarray(second + 1))
+    ) {
+      this.#authenticated = true;
+      return binaryResponse(opcode, opaque, { value: AUTHENTICATED });
+    }
+    return errorResponse(opcode, opaque, Status.AuthError);
   }
 
   /** The proxy's stats as one packet per value, then an empty packet. */

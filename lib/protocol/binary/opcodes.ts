@@ -62,7 +62,6 @@ export const Status = {
   NotStored: 0x05,
   NonNumeric: 0x06,
   AuthError: 0x20,
-  AuthContinue: 0x21,
   UnknownCommand: 0x81,
   OutOfMemory: 0x82,
   InternalError: 0x84,
