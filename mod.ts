@@ -23,6 +23,7 @@ export {
   type PoolConfig,
   type ProxyConfig,
   type ServerConfig,
+  type TlsFiles,
 } from "./lib/config/proxy_config.ts";
 export { type CommandLine, parseCommandLine, USAGE } from "./lib/config/magent_flags.ts";
 export { ConfigError, parseServer } from "./lib/config/server_address.ts";
