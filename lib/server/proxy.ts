@@ -111,7 +111,7 @@ export async function startProxy(
         router: new Router(pool),
         stats,
         version: VERSION_REPLY,
-        limits: { maxItemSize: poolConfig.maxItemSize },
+        limits: { maxItemSize: poolConfig.maxItemSize, maxKeys: poolConfig.maxKeys },
         extraStats,
       };
       for (const listen of poolConfig.listen) {
