@@ -10,6 +10,7 @@ import { Router } from "../routing/router.ts";
 import { ServerGroup } from "../routing/server_group.ts";
 import { VERSION_REPLY } from "../version.ts";
 import { Listener } from "./listener.ts";
+import { sessionSettings } from "./session_settings.ts";
 
 /** A running proxy. */
 export interface ProxyHandle {
@@ -111,7 +112,7 @@ export async function startProxy(
         router: new Router(pool),
         stats,
         version: VERSION_REPLY,
-        limits: { maxItemSize: poolConfig.maxItemSize, maxKeys: poolConfig.maxKeys },
+        ...sessionSettings(poolConfig, logger),
         extraStats,
       };
       for (const listen of poolConfig.listen) {
