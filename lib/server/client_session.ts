@@ -29,6 +29,8 @@ export interface SessionContext {
    * proxy stops reading from it; four times this closes it. Default 16 MiB.
    */
   maxClientBuffer?: number;
+  /** Milliseconds a client may send and receive nothing before it is closed; 0 for never. */
+  idleTimeoutMs?: number;
   /** Where a session logs why it closed a client. */
   logger?: Logger;
   /**
@@ -89,6 +91,8 @@ export class ClientSession implements ReplySink {
   #unwrittenBytes = 0;
   /** The sum of `#costs`: bytes held by requests waiting for a server. */
   #inFlightBytes = 0;
+  /** When the client last sent a byte or took one; for the idle timeout. */
+  #lastActive = Date.now();
   /** Set once the client went over the hard bound: replies are dropped, the end is near. */
   #overflowed = false;
   #overflowTimer: ReturnType<typeof setTimeout> | undefined;
@@ -120,6 +124,14 @@ export class ClientSession implements ReplySink {
   }
 
   /**
+   * True when the client has sent and taken nothing for `timeoutMs`, and no request of its
+   * waits for a server.
+   */
+  idle(now: number, timeoutMs: number): boolean {
+    return this.#incomplete === 0 && now - this.#lastActive >= timeoutMs;
+  }
+
+  /**
    * Serves the client until it leaves or the connection breaks. Requests are dispatched while
    * the client is within its bound; past it, they wait, and nothing more is read.
    */
@@ -145,6 +157,7 @@ export class ClientSession implements ReplySink {
           continue;
         }
         stats.bytesRead += n;
+        this.#lastActive = Date.now();
         const chunk = buf.subarray(0, n);
         this.#queue = this.#parser.push(chunk);
         this.#queueAt = 0;
@@ -357,6 +370,7 @@ export class ClientSession implements ReplySink {
         if (total > 0) {
           await writeAll(this.#conn, concatBytes(chunks, total));
           this.#context.stats.bytesWritten += total;
+          this.#lastActive = Date.now();
         }
         this.#unwrittenBytes -= total;
         if (close || (this.#closing && this.#head === this.#next)) {

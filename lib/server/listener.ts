@@ -2,13 +2,17 @@ import { writeAll } from "../protocol/bytes.ts";
 import { TOO_MANY_CONNECTIONS } from "../protocol/text/replies.ts";
 import { ClientSession, type SessionContext } from "./client_session.ts";
 
-/** Accepts clients on one address and gives each a {@linkcode ClientSession}. */
+/**
+ * Accepts clients on one address and gives each a {@linkcode ClientSession}. With an idle
+ * timeout in the context, it closes clients that have sent and taken nothing for that long.
+ */
 export class Listener {
   readonly #listener: Deno.Listener;
   readonly #context: SessionContext;
   readonly #maxConnections: number;
   readonly #sessions = new Map<ClientSession, Promise<void>>();
   #open = 0;
+  #idleTimer: ReturnType<typeof setInterval> | undefined;
 
   /**
    * @param listener A bound listener, TCP or unix.
@@ -20,6 +24,11 @@ export class Listener {
     this.#listener = listener;
     this.#context = context;
     this.#maxConnections = maxConnections;
+    const idleMs = context.idleTimeoutMs ?? 0;
+    if (idleMs > 0) {
+      this.#idleTimer = setInterval(() => this.#closeIdle(idleMs), Math.min(1000, idleMs / 2));
+      Deno.unrefTimer(this.#idleTimer as unknown as number);
+    }
   }
 
   /** The address clients connect to. */
@@ -47,6 +56,7 @@ export class Listener {
 
   /** Closes every open session and waits for them to end. */
   async closeSessions(): Promise<void> {
+    clearInterval(this.#idleTimer);
     for (const session of this.#sessions.keys()) session.close();
     await Promise.all(this.#sessions.values());
   }
@@ -77,5 +87,15 @@ export class Listener {
         this.#sessions.delete(session);
       }),
     );
+  }
+
+  #closeIdle(timeoutMs: number): void {
+    const now = Date.now();
+    for (const session of this.#sessions.keys()) {
+      if (session.idle(now, timeoutMs)) {
+        this.#context.logger?.log("debug", "idle client closed", { after_ms: timeoutMs });
+        session.close();
+      }
+    }
   }
 }
