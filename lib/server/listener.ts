@@ -2,6 +2,9 @@ import { writeAll } from "../protocol/bytes.ts";
 import { TOO_MANY_CONNECTIONS } from "../protocol/text/replies.ts";
 import { ClientSession, type SessionContext } from "./client_session.ts";
 
+/** How long a refused client has to take its error line before it is cut off. */
+const REFUSAL_GRACE_MS = 1000;
+
 /**
  * Accepts clients on one address and gives each a {@linkcode ClientSession}. With an idle
  * timeout in the context, it closes clients that have sent and taken nothing for that long.
@@ -65,16 +68,20 @@ export class Listener {
     const stats = this.#context.stats;
     if (this.#open >= this.#maxConnections) {
       stats.rejectedConnections++;
-      writeAll(conn, TOO_MANY_CONNECTIONS).catch(() => {}).finally(() => {
+      const close = () => {
+        clearTimeout(timer);
         try {
           conn.close();
         } catch {
-          // The client left first.
+          // Closed already: the client left first, or the grace ran out.
         }
-      });
+      };
+      // A client that reads nothing (or never finishes a TLS handshake) is not waited for.
+      const timer = setTimeout(close, REFUSAL_GRACE_MS);
+      writeAll(conn, TOO_MANY_CONNECTIONS).catch(() => {}).finally(close);
       return;
     }
-    if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     this.#open++;
     stats.currConnections++;
     stats.totalConnections++;

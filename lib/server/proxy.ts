@@ -9,6 +9,7 @@ import { Pool } from "../routing/pool.ts";
 import { Router } from "../routing/router.ts";
 import { ServerGroup } from "../routing/server_group.ts";
 import { VERSION_REPLY } from "../version.ts";
+import { bindListener } from "./bind.ts";
 import { Listener } from "./listener.ts";
 import { sessionSettings } from "./session_settings.ts";
 
@@ -116,9 +117,7 @@ export async function startProxy(
         extraStats,
       };
       for (const listen of poolConfig.listen) {
-        const bound = listen.transport === "tcp"
-          ? Deno.listen({ hostname: listen.hostname, port: listen.port })
-          : Deno.listen({ transport: "unix", path: listen.path });
+        const bound = bindListener(listen, poolConfig, logger);
         const listener = new Listener(bound, context, poolConfig.maxClientConnections);
         listeners.push(listener);
         logger.log("info", "listening", { pool: poolConfig.name, address: formatAddr(bound.addr) });
