@@ -12,6 +12,7 @@ import type { ReplySink } from "../routing/reply_sink.ts";
 import type { Router } from "../routing/router.ts";
 import type { ProxyStats } from "../observability/stats.ts";
 import type { Logger } from "../observability/log.ts";
+import { type CredentialCheck, TextAuthParser } from "../protocol/text/auth_parser.ts";
 import type { ReplySizeEstimate } from "./reply_size_estimate.ts";
 
 /** What every session of a listener shares. */
@@ -29,6 +30,8 @@ export interface SessionContext {
    * proxy stops reading from it; four times this closes it. Default 16 MiB.
    */
   maxClientBuffer?: number;
+  /** When set, clients must authenticate first, as with memcached's `-Y`. */
+  authenticate?: CredentialCheck | null;
   /** Milliseconds a client may send and receive nothing before it is closed; 0 for never. */
   idleTimeoutMs?: number;
   /** Where a session logs why it closed a client. */
@@ -75,6 +78,9 @@ export class ClientSession implements ReplySink {
   readonly #conn: Deno.Conn;
   readonly #context: SessionContext;
   readonly #parser: TextRequestParser;
+  /** Checks credentials until the client has authenticated; then null. */
+  #auth: TextAuthParser | null = null;
+  #authFailureLogged = false;
   readonly #softBound: number;
   readonly #hardBound: number;
   /** Replies by request number; null while pending. A ring whose size is a power of two. */
@@ -121,6 +127,7 @@ export class ClientSession implements ReplySink {
     this.#parser = new TextRequestParser(context.limits);
     this.#softBound = context.maxClientBuffer ?? DEFAULT_MAX_CLIENT_BUFFER;
     this.#hardBound = this.#softBound * HARD_BOUND_FACTOR;
+    if (context.authenticate) this.#auth = new TextAuthParser(this.#checkCredentials);
   }
 
   /**
@@ -159,7 +166,7 @@ export class ClientSession implements ReplySink {
         stats.bytesRead += n;
         this.#lastActive = Date.now();
         const chunk = buf.subarray(0, n);
-        this.#queue = this.#parser.push(chunk);
+        this.#queue = this.#auth === null ? this.#parser.push(chunk) : this.#authenticate(chunk);
         this.#queueAt = 0;
       }
     } catch {
@@ -233,6 +240,27 @@ export class ClientSession implements ReplySink {
       queueMicrotask(this.#flush);
     }
   }
+
+  /** Feeds bytes to the authentication; once it passes, the rest go to the request parser. */
+  #authenticate(chunk: Uint8Array): ParsedItem[] {
+    const auth = this.#auth!;
+    const items = auth.push(chunk);
+    if (!auth.authenticated) return items;
+    this.#auth = null;
+    const rest = auth.rest();
+    return rest.length === 0 ? items : items.concat(this.#parser.push(rest));
+  }
+
+  #checkCredentials = (user: Uint8Array, password: Uint8Array): boolean => {
+    const ok = this.#context.authenticate!(user, password);
+    if (!ok && !this.#authFailureLogged) {
+      this.#authFailureLogged = true;
+      this.#context.logger?.log("info", "authentication failed", {
+        client: describePeer(this.#conn),
+      });
+    }
+    return ok;
+  };
 
   /**
    * Starts a waiting `flush_all` once all before it have finished, and lets the held requests
