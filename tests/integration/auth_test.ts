@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ReplyKind } from "../../lib/protocol/text/response_parser.ts";
 import { withCluster } from "../helpers/cluster.ts";
 import { startMemcached } from "../helpers/memcached.ts";
 import { startCliProxy } from "../helpers/proxy.ts";
@@ -30,7 +31,9 @@ async function transcript(client: TextClient): Promise<string[]> {
   const replies: string[] = [];
   for (const [step, kind] of STEPS) {
     await client.write(step);
-    replies.push(kind === "line" ? await client.readLine() : await client.get(""));
+    replies.push(
+      kind === "line" ? await client.readLine() : await client.readReply(ReplyKind.Retrieval),
+    );
   }
   return replies;
 }
@@ -76,7 +79,7 @@ Deno.test("before authentication nothing reaches a server", async () => {
         }
         await c.write("set x 0 0 11\r\nbob hunter2\r\nget k\r\n");
         assert.equal(await c.readLine(), "STORED\r\n");
-        assert.equal(await c.get(""), "END\r\n");
+        assert.equal(await c.readReply(ReplyKind.Retrieval), "END\r\n");
       },
     );
   } finally {
