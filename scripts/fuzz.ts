@@ -103,6 +103,7 @@ console.log(
     `${Math.round(total / minutes)} inputs/min; proxy RSS peak ` +
     `${memory === null ? "unknown (it exited)" : `${memory.peak.toFixed(0)} MiB`}`,
 );
+if (failures.length > 0) console.log(`${failures.length} cases failed; the first 20:`);
 for (const failure of failures.slice(0, 20)) {
   console.log(`FAILED seed ${failure.seed}: ${failure.reason}`);
 }

@@ -13,6 +13,6 @@ export interface FuzzProtocol {
   check(replies: Uint8Array): string | null;
   /** A request a fresh connection sends to prove it is served, using `key`. */
   probe(key: string): Uint8Array;
-  /** The exact reply to {@linkcode probe}. */
-  probeReply(key: string): Uint8Array;
+  /** Null when `reply` is a right answer to {@linkcode probe}; else what is wrong with it. */
+  checkProbe(key: string, reply: Uint8Array): string | null;
 }

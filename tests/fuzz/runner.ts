@@ -112,13 +112,10 @@ async function probe(
 ): Promise<string | null> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
-    const expected = protocol.probeReply(key);
     const replies = readUntilClosed(conn, timeoutMs);
     await writeAll(conn, protocol.probe(key));
     await conn.closeWrite();
-    const got = await replies;
-    if (got.length === expected.length && got.every((b, i) => b === expected[i])) return null;
-    return `a fresh connection got ${JSON.stringify(new TextDecoder().decode(got.slice(0, 200)))}`;
+    return protocol.checkProbe(key, await replies);
   } catch (error) {
     return `a fresh connection failed: ${(error as Error).message}`;
   } finally {

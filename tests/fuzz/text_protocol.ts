@@ -179,5 +179,13 @@ export const textProtocol: FuzzProtocol = {
   },
   check: checkTextReplies,
   probe: (key) => encoder.encode(`set ${key} 0 0 2\r\nok\r\nget ${key}\r\n`),
-  probeReply: (key) => encoder.encode(`STORED\r\nVALUE ${key} 0 2\r\nok\r\nEND\r\n`),
+  checkProbe(key, reply) {
+    const text = decoder.decode(reply);
+    // A case may have sent a flush_all with a delay: memcached then drops what is stored in the
+    // second it falls due, so the get may miss.
+    if (text === `STORED\r\nVALUE ${key} 0 2\r\nok\r\nEND\r\n` || text === "STORED\r\nEND\r\n") {
+      return null;
+    }
+    return `a fresh connection got ${JSON.stringify(text.slice(0, 200))}`;
+  },
 };
