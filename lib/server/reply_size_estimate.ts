@@ -1,6 +1,11 @@
 /** Replies at least this large are observed; smaller ones cannot strain a client's bound. */
 const OBSERVED_FROM = 64 * 1024;
 /**
+ * An estimate under this many bytes per key cannot strain a bound: it is left undecayed, so the
+ * common case of small values costs no clock reading.
+ */
+const SMALL_PER_KEY = 4096;
+/**
  * Without new large replies, the estimate halves every this many milliseconds: slowly, since a
  * pool that served large values may again, and a high estimate only makes pipelines shallower.
  */
@@ -47,7 +52,8 @@ export class ReplySizeEstimate {
 
   /** Bytes a key is expected to bring back, at `now` (ms). */
   perKey(now?: number): number {
-    if (this.#perKey <= 0) return this.#perKey < 0 ? this.#prior : 0;
+    if (this.#perKey < 0) return this.#prior;
+    if (this.#perKey < SMALL_PER_KEY) return this.#perKey;
     return this.#perKey * 2 ** (-((now ?? Date.now()) - this.#at) / HALF_LIFE_MS);
   }
 }
