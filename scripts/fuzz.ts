@@ -18,6 +18,7 @@ import { parseArgs } from "../lib/deps.ts";
 import { memoryOf, resetPeak } from "../tests/helpers/cli_cluster.ts";
 import { startMemcacheds } from "../tests/helpers/memcached.ts";
 import { startCliProxy } from "../tests/helpers/proxy.ts";
+import { TextClient } from "../tests/helpers/text_client.ts";
 import { fuzz, type FuzzReport } from "../tests/fuzz/runner.ts";
 import { textProtocol } from "../tests/fuzz/text_protocol.ts";
 
@@ -91,6 +92,12 @@ try {
 }
 const died = exited;
 const memory = died ? null : await memoryOf(proxy.child.pid);
+let open = "unknown";
+if (!died) {
+  const client = await TextClient.connect(proxy.port);
+  open = /STAT curr_connections (\d+)/.exec(await client.stats())?.[1] ?? "unknown";
+  client.close();
+}
 const { code, stderr } = await proxy.stop();
 await Promise.all(servers.map((s) => s.stop()));
 
@@ -101,7 +108,8 @@ const failures = reports.flatMap((r) => r.failures);
 console.log(
   `${total} inputs (${(bytes / 1e6).toFixed(1)} MB) in ${(minutes * 60).toFixed(0)} s: ` +
     `${Math.round(total / minutes)} inputs/min; proxy RSS peak ` +
-    `${memory === null ? "unknown (it exited)" : `${memory.peak.toFixed(0)} MiB`}`,
+    `${memory === null ? "unknown (it exited)" : `${memory.peak.toFixed(0)} MiB`}; client ` +
+    `connections open after it: ${open} (the one asking)`,
 );
 if (failures.length > 0) console.log(`${failures.length} cases failed; the first 20:`);
 for (const failure of failures.slice(0, 20)) {

@@ -5,7 +5,7 @@ import { textProtocol } from "../fuzz/text_protocol.ts";
 
 Deno.test("random bytes and mutated text commands get memcached's replies or a close, and never break the proxy", async () => {
   const seed = Number(Deno.env.get("MEMRELAY_FUZZ_SEED") ?? 20261124);
-  await withCliCluster({ primaries: 2 }, async ({ proxy, memory }) => {
+  await withCliCluster({ primaries: 2 }, async ({ proxy, memory, client }) => {
     let exited = false;
     proxy.child.status.then(() => exited = true);
     await resetPeak(proxy.child.pid);
@@ -25,5 +25,8 @@ Deno.test("random bytes and mutated text commands get memcached's replies or a c
     );
     assert.deepEqual(report.failures, [], "replay a case with MEMRELAY_FUZZ_SEED=<seed>");
     assert.ok(report.cases >= 20, `only ${report.cases} cases ran`);
+    // Every case's session has ended: only this one is open.
+    const c = await client();
+    assert.match(await c.stats(), /STAT curr_connections 1\r\n/);
   });
 });
