@@ -36,7 +36,9 @@ magent's flags:
 
 A configuration file instead of the flags above:
   -c, --config FILE                twemproxy's YAML (nutcracker.yml), or JSON for FILE.json;
-                                   each pool is a listener; more keys: backups, max_item_size
+                                   each pool is a listener; more keys: backups, max_item_size,
+                                   max_keys, max_client_buffer, idle_timeout, auth_file,
+                                   tls_cert, tls_key
       --test-config                check the configuration (file or flags), print it is ok or
                                    why not, and exit
 
@@ -59,7 +61,7 @@ More:
 
 Security:
       --auth-file FILE             clients must authenticate first, as with memcached -Y:
-                                   "set <any> 0 0 <len>\r\n<user> <password>\r\n", checked
+                                   "set <any> 0 0 <len>\\r\\n<user> <password>\\r\\n", checked
                                    against FILE's user:password lines
       --tls-cert FILE              serve TLS on the TCP port with this PEM certificate chain
       --tls-key FILE               and this PEM private key (both or neither)

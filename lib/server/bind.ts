@@ -1,4 +1,9 @@
-import { DEFAULT_UNIX_MODE, type ListenConfig, type PoolConfig } from "../config/proxy_config.ts";
+import {
+  DEFAULT_UNIX_MODE,
+  type ListenConfig,
+  type PoolConfig,
+  type TlsFiles,
+} from "../config/proxy_config.ts";
 import type { Logger } from "../observability/log.ts";
 
 /** True for an address only this machine can reach: 127.0.0.0/8, `::1`, or `localhost`. */
@@ -55,8 +60,7 @@ export function bindListener(
   const warning = exposureWarning(hostname, port, pool);
   if (warning !== null) logger.log("warn", warning, { pool: pool.name });
   if (pool.tls === null) return Deno.listen({ hostname, port });
-  const cert = readPem(pool.tls.certFile, "certificate");
-  const key = readPem(pool.tls.keyFile, "private key");
+  const { cert, key } = readTlsFiles(pool.tls);
   try {
     return Deno.listenTls({ hostname, port, cert, key });
   } catch (error) {
@@ -66,6 +70,15 @@ export function bindListener(
         `${(error as Error).message}; give a PEM certificate chain and its PEM private key`,
     );
   }
+}
+
+/**
+ * Reads a pool's TLS certificate chain and key.
+ *
+ * @throws {Error} naming the file that cannot be read, and why.
+ */
+export function readTlsFiles(tls: TlsFiles): { cert: string; key: string } {
+  return { cert: readPem(tls.certFile, "certificate"), key: readPem(tls.keyFile, "private key") };
 }
 
 function readPem(path: string, what: string): string {
