@@ -139,3 +139,31 @@ Deno.test("an incomplete value is held, not parsed, however it is split", () => 
   ]);
   assert.equal(parser.buffered, 0);
 });
+
+Deno.test("a retrieval naming more than maxKeys keys is refused whole, and the stream stays in step", () => {
+  const parser = new TextRequestParser({ maxKeys: 3 });
+  const items = parser.push(
+    encoder.encode(
+      "get a b c\r\nget a b c d\r\ngats 0 a b c d e f g\r\nset k 0 0 1 noreply\r\nx\r\n",
+    ),
+  );
+  assert.deepEqual(describe(items), [
+    "req:get a b c\r\n",
+    "reply:CLIENT_ERROR too many keys: at most 3 per request\r\n",
+    "reply:CLIENT_ERROR too many keys: at most 3 per request\r\n",
+    "req:set k 0 0 1 noreply\r\nx\r\n",
+  ]);
+});
+
+Deno.test("a get line may be as long as maxKeys keys of 250 bytes make, and no longer", () => {
+  const keys = Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(250, "k")).join(" ");
+  const parser = new TextRequestParser({ maxKeys: 10 });
+  assert.deepEqual(parser.push(encoder.encode(`get ${keys}`)), []);
+  const [request] = parser.push(encoder.encode("\r\n")) as TextRequest[];
+  assert.equal(request.keys.length, 10);
+
+  const longer = new TextRequestParser({ maxKeys: 10 });
+  assert.deepEqual(describe(longer.push(encoder.encode(`get ${keys} ${"k".repeat(300)}`))), [
+    "close:CLIENT_ERROR line too long\r\n",
+  ]);
+});
