@@ -114,17 +114,21 @@ Deno.test("memcached's limits hold against a running proxy, with its memory meas
     );
 
     await t.step(
-      "absurd value lengths are answered at once, without waiting for the data",
+      "absurd value lengths are answered at once and closed, without waiting for the data",
       async () => {
-        const c = await cluster.client();
         for (const length of ["4294967296", "-1", "abc", "99999999999999999999", "2147483647"]) {
+          const c = await cluster.client();
           const started = performance.now();
-          await c.write(`set k 0 0 ${length}\r\n`);
-          assert.equal(await c.readLine(1000), "CLIENT_ERROR bad command line format\r\n", length);
+          await c.write(`set k 0 0 ${length}\r\nget k\r\n`);
+          assert.equal(
+            await c.readUntilClosed(1000),
+            "CLIENT_ERROR bad command line format\r\n",
+            `length ${length}: nothing after it is read as a command`,
+          );
           assert.ok(performance.now() - started < 1000);
-          assert.match(await c.call("version"), /^VERSION /, "the connection is still in step");
         }
         // Over the item size and too large to skip: answered and closed, the data never awaited.
+        const c = await cluster.client();
         const started = performance.now();
         await c.write("set k 0 0 100000000\r\n");
         assert.equal(await c.readUntilClosed(1000), "SERVER_ERROR object too large for cache\r\n");

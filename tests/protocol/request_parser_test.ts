@@ -101,6 +101,15 @@ Deno.test("argument counts and numbers are checked as memcached 1.6 checks them"
   ]);
 });
 
+Deno.test("a value length that is negative, not a number or over 2147483645 closes the stream", () => {
+  for (const length of ["-1", "abc", "4294967296", "2147483646"]) {
+    assert.deepEqual(parseAll(`set k 0 0 ${length}\r\nget k\r\n`), [
+      "close:CLIENT_ERROR bad command line format\r\n",
+    ], length);
+  }
+  assert.deepEqual(parseAll("set k 0 0 1 noreply\r\nx\r\n"), ["req:set k 0 0 1 noreply\r\nx\r\n"]);
+});
+
 Deno.test("keys over 250 bytes or with a NUL byte are refused, other control bytes pass as in memcached", () => {
   assert.deepEqual(parseAll(`get ${"k".repeat(250)}\r\n`), [`req:get ${"k".repeat(250)}\r\n`]);
   assert.deepEqual(parseAll(`get ${"k".repeat(251)}\r\n`), [

@@ -16,6 +16,8 @@ import { TextRequest } from "./text_request.ts";
 
 /** The longest key memcached accepts. */
 const MAX_KEY_LENGTH = 250;
+/** The longest value length memcached accepts on a storage line (INT_MAX - 2). */
+const MAX_VALUE_LENGTH = 0x7ffffffd;
 
 /** Limits a parser applies to one client's stream. */
 export interface TextParserLimits {
@@ -396,10 +398,15 @@ export class TextRequestParser {
       return this.#reply(out, lineLength, false, ERROR);
     }
     const valueLength = parseUnsigned(buf, starts[4], ends[4], Number.MAX_SAFE_INTEGER);
+    if (valueLength < 0 || valueLength > MAX_VALUE_LENGTH) {
+      // Negative, not a number, or past what memcached can store: the bytes that follow cannot
+      // be told from data, so the stream cannot be kept in step.
+      this.#close(out, "the value length is not a number up to 2147483645", BAD_COMMAND_LINE);
+      return false;
+    }
     const valid = this.#isKey(starts[1], ends[1]) &&
       parseUnsigned(buf, starts[2], ends[2], 0xffffffff) >= 0 &&
       isInt32(buf, starts[3], ends[3]) &&
-      valueLength >= 0 && valueLength <= 0x7ffffffd &&
       (!isCas || isUint64(buf, starts[5], ends[5]));
     if (!valid) return this.#reply(out, lineLength, noreply, BAD_COMMAND_LINE);
     const total = lineLength + valueLength + 2;
