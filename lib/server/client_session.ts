@@ -62,7 +62,12 @@ const COST_PER_KEY = 128;
 const WRITE_BATCH = 256 * 1024;
 /** How long a client over the hard bound has to take its last reply before it is cut off. */
 const OVERFLOW_GRACE_MS = 10_000;
-const READ_SIZE = 64 * 1024;
+/**
+ * A client's read buffer starts this small, and grows fourfold up to `MAX_READ_SIZE` each time a
+ * read fills it: a thousand clients that send a request at a time hold 4 MiB, not 64.
+ */
+const FIRST_READ_SIZE = 4 * 1024;
+const MAX_READ_SIZE = 64 * 1024;
 const OUT_OF_MEMORY = replyLine("SERVER_ERROR out of memory");
 /** Marks the slot after which the connection closes (`quit`, or a protocol violation). */
 const CLOSE = new Uint8Array(0);
@@ -147,7 +152,7 @@ export class ClientSession implements ReplySink {
    * the client is within its bound; past it, they wait, and nothing more is read.
    */
   async serve(): Promise<void> {
-    const buf = new Uint8Array(READ_SIZE);
+    let buf = new Uint8Array(FIRST_READ_SIZE);
     const stats = this.#context.stats;
     let ended = false;
     try {
@@ -172,6 +177,8 @@ export class ClientSession implements ReplySink {
         const chunk = buf.subarray(0, n);
         this.#queue = this.#auth === null ? this.#parser.push(chunk) : this.#authenticate(chunk);
         this.#queueAt = 0;
+        // The parsers copy what they keep, so the buffer can be replaced now.
+        if (n === buf.length && n < MAX_READ_SIZE) buf = new Uint8Array(n * 4);
       }
     } catch {
       // A reset or broken connection ends the session like a close does.

@@ -123,3 +123,24 @@ Deno.test("a client holding more than four times --max-client-buffer is closed w
   );
   assert.match(log, /WARN client closed: it does not read its replies .*limit=4194304/);
 });
+
+Deno.test("a thousand clients that each send one request at a time cost the proxy under 40 MiB", async () => {
+  await withCliCluster({ primaries: 2, flags: ["-n", "2000"] }, async (cluster) => {
+    const loader = await cluster.client();
+    assert.equal(await loader.set("small", "v"), "STORED\r\n");
+    const before = await cluster.memory();
+    const conns: Deno.TcpConn[] = [];
+    try {
+      for (let i = 0; i < 1000; i++) conns.push(await silentClient(cluster, "get small\r\n"));
+      const reply = "VALUE small 0 1\r\nv\r\nEND\r\n".length;
+      const received = await Promise.all(conns.map((conn) => drain(conn, reply)));
+      assert.ok(received.every((n) => n === reply));
+      const after = await cluster.memory();
+      console.log(`1000 clients: proxy RSS +${(after.rss - before.rss).toFixed(1)} MiB`);
+      // Each session's buffers start at a few KiB; a 64 KiB read buffer each made it 80 MiB.
+      assert.ok(after.rss - before.rss < 40, `RSS grew ${after.rss - before.rss} MiB`);
+    } finally {
+      for (const conn of conns) conn.close();
+    }
+  });
+});

@@ -99,7 +99,8 @@ export class TextRequestParser {
   /** Tokens a line is split into at most: enough for `gats <exptime>`, maxKeys keys, and one. */
   readonly #maxTokens: number;
   readonly #tooManyKeys: Uint8Array;
-  #buf = new Uint8Array(16 * 1024);
+  /** Unparsed bytes: small at first, doubled whenever a request needs more. */
+  #buf = new Uint8Array(2 * 1024);
   #start = 0;
   #end = 0;
   /** Where the search for the current line's `\n` resumes. */
