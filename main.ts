@@ -15,8 +15,10 @@ import { ConfigError } from "./lib/config/server_address.ts";
 import { parseCommandLine, USAGE } from "./lib/config/magent_flags.ts";
 import type { ProxyConfig } from "./lib/config/proxy_config.ts";
 import { loadConfigFile } from "./lib/config/yaml_config.ts";
-import { createLogger } from "./lib/observability/log.ts";
+import { createLogger, type Logger } from "./lib/observability/log.ts";
+import { readTlsFiles } from "./lib/server/bind.ts";
 import { formatAddr, type ProxyHandle, startProxy } from "./lib/server/proxy.ts";
+import { sessionSettings } from "./lib/server/session_settings.ts";
 import { VERSION } from "./lib/version.ts";
 
 async function main(args: string[]): Promise<number> {
@@ -54,6 +56,12 @@ async function main(args: string[]): Promise<number> {
   }
   if (parsed.testOnly) {
     for (const warning of warnings) console.error(`memrelay: warning: ${warning}`);
+    try {
+      checkFiles(config);
+    } catch (error) {
+      console.error(`memrelay: ${(error as Error).message}`);
+      return 2;
+    }
     const source = parsed.action === "load" ? `file ${parsed.path}` : "from the flags";
     const pools = config.pools.map((p) => p.name).join(", ");
     console.log(`memrelay: configuration ${source} is ok: pools ${pools}`);
@@ -117,6 +125,18 @@ async function main(args: string[]): Promise<number> {
   await proxy.close();
   logger.log("info", "stopped", { drained_in_ms: Math.round(performance.now() - started) });
   return 0;
+}
+
+/** Reads every pool's auth file and TLS files, as the start would: throws on the first bad one. */
+function checkFiles(config: ProxyConfig): void {
+  const logger: Logger = {
+    log: (level, message) =>
+      console.error(`memrelay: ${level === "warn" ? "warning" : level}: ${message}`),
+  };
+  for (const pool of config.pools) {
+    sessionSettings(pool, logger);
+    if (pool.tls !== null) readTlsFiles(pool.tls);
+  }
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -44,6 +44,7 @@ export {
   type PoolConfig,
   type ProxyConfig,
   type ServerConfig,
+  type TlsFiles,
 } from "./lib/config/proxy_config.ts";
 export { type CommandLine, parseCommandLine, USAGE } from "./lib/config/magent_flags.ts";
 export { type OpsOptions, parseAdminAddress } from "./lib/config/ops_flags.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-export { createHash } from "node:crypto";
+export { createHash, timingSafeEqual } from "node:crypto";
 export { isIP } from "node:net";
 export { parseArgs } from "node:util";
 export { parse as parseYaml } from "npm:yaml@^2";

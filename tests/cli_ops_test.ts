@@ -129,11 +129,15 @@ Deno.test("SIGTERM during a pipelined batch answers every request in it, then ex
   const c = await TextClient.connect(port);
   try {
     for (let i = 0; i < 50; i++) await c.set(key(i), `value-${i}`);
+    const allKeys = `get ${Array.from({ length: 50 }, (_, i) => key(i)).join(" ")}`;
+    // Until a retrieval comes back, the proxy counts each key in flight as a whole item's
+    // worth against the client's buffer bound, and would read the batch a bit at a time.
+    assert.equal((await c.get(allKeys)).match(/^VALUE /gm)!.length, 50);
     await a.pause();
     let batch = "";
     for (let i = 0; i < 50; i++) batch += `get ${key(i)}\r\n`;
     for (let i = 0; i < 50; i++) batch += `set fresh${i} 0 0 1\r\n${i % 10}\r\n`;
-    batch += `get ${Array.from({ length: 50 }, (_, i) => key(i)).join(" ")}\r\n`;
+    batch += `${allKeys}\r\n`;
     await c.write(batch);
     // The proxy has read the whole batch once its counters show it; the server holds it.
     const watcher = await TextClient.connect(port);
@@ -163,6 +167,44 @@ Deno.test("SIGTERM during a pipelined batch answers every request in it, then ex
     const direct = await TextClient.connect(a.port);
     assert.equal(await direct.get("get fresh7"), "VALUE fresh7 0 1\r\n7\r\nEND\r\n");
     direct.close();
+  } finally {
+    a.resume();
+    c.close();
+    cli.signal("SIGKILL");
+    await cli.exit();
+    await a.stop();
+  }
+});
+
+Deno.test("SIGTERM while a client's requests wait for room in its buffer bound answers them all", async () => {
+  const [a] = await startMemcacheds(1);
+  const port = freePort();
+  const cli = await spawnCli(["-p", String(port), "-t", "5000", "-s", a.address], port);
+  const c = await TextClient.connect(port);
+  try {
+    for (let i = 0; i < 20; i++) await c.set(key(i), `value-${i}`);
+    await a.pause();
+    // Before any retrieval has come back, each key in flight counts as a whole item (1 MiB)
+    // against the 16 MiB bound: most of these gets wait in the proxy, read but not sent.
+    let batch = "";
+    for (let i = 0; i < 20; i++) batch += `get ${key(i)}\r\n`;
+    await c.write(batch);
+    const watcher = await TextClient.connect(port);
+    await eventually(async () => assert.equal(await stat(watcher, "cmd_get"), "16"));
+    watcher.close();
+    const mark = cli.lines.length;
+    cli.signal("SIGTERM");
+    await cli.waitForLine(/ INFO shutting down signal=SIGTERM/, { from: mark });
+    a.resume();
+    for (let i = 0; i < 20; i++) {
+      const value = `value-${i}`;
+      assert.equal(
+        await c.readReply(ReplyKind.Retrieval),
+        `VALUE ${key(i)} 0 ${value.length}\r\n${value}\r\nEND\r\n`,
+      );
+    }
+    assert.equal(await c.readUntilClosed(), "", "then the connection closes");
+    assert.equal(await cli.exit(), 0, cli.lines.join("\n"));
   } finally {
     a.resume();
     c.close();

@@ -81,3 +81,27 @@ Deno.test("magent's -D, -k and -i are accepted, -u warns, and -f serves a unix s
     assert.match(stderr, /WARN -u\/-g ignored: Deno cannot drop privileges/);
   }
 });
+
+Deno.test("--test-config reads the auth and TLS files, and says which one is wrong", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "memrelay-files-" });
+  try {
+    const auth = `${dir}/auth`;
+    await Deno.writeTextFile(auth, "alice:s3cret\n", { mode: 0o644 });
+    const flags = ["-s", "127.0.0.1:11211", "--auth-file", auth, "--test-config"];
+    const loose = await runCli(flags);
+    assert.equal(loose.code, 0);
+    assert.match(loose.stderr, /^memrelay: warning: auth file .* can be read by other users/);
+    const missing = await runCli([...flags, "--tls-cert", `${dir}/c.pem`, "--tls-key", auth]);
+    assert.equal(missing.code, 2);
+    assert.match(
+      missing.stderr,
+      /memrelay: cannot read the TLS certificate .*c\.pem: no such file/,
+    );
+    await Deno.writeTextFile(auth, "alice\n");
+    const malformed = await runCli(flags);
+    assert.equal(malformed.code, 2);
+    assert.match(malformed.stderr, /auth, line 1: expected user:password/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -38,7 +38,9 @@ magent's flags:
 
 A configuration file instead of the flags above:
   -c, --config FILE                twemproxy's YAML (nutcracker.yml), or JSON for FILE.json;
-                                   each pool is a listener; more keys: backups, max_item_size
+                                   each pool is a listener; more keys: backups, max_item_size,
+                                   max_keys, max_client_buffer, idle_timeout, auth_file,
+                                   tls_cert, tls_key
       --test-config                check the configuration (file or flags), print it is ok or
                                    why not, and exit
 
@@ -50,6 +52,12 @@ More:
                                    magent: magent's own hash modulo the server count)
       --hash-tag XY                hash only the part of a key between X and Y, e.g. {}
   -I, --max-item-size BYTES        largest value accepted (default 1048576)
+      --max-keys N                 most keys in one get (default 10000)
+      --max-client-buffer BYTES    bytes of unread replies and requests in flight one client
+                                   may hold before the proxy stops reading from it; four
+                                   times this closes it with SERVER_ERROR out of memory
+                                   (default 16777216)
+      --idle-timeout SECONDS       close clients idle this long (default 0: never)
       --server-failure-limit N     failures before a server is marked down (default 2)
       --server-retry-timeout MS    first wait before a down server is probed (default 1000)
       --auto-eject-hosts           take a down server out of the distribution (default off:
@@ -60,6 +68,14 @@ More:
                                    (default 20000)
 
 ${OPS_USAGE}
+
+Security:
+      --auth-file FILE             clients must authenticate first, as with memcached -Y:
+                                   "set <any> 0 0 <len>\\r\\n<user> <password>\\r\\n", checked
+                                   against FILE's user:password lines
+      --tls-cert FILE              serve TLS on the TCP port with this PEM certificate chain
+      --tls-key FILE               and this PEM private key (both or neither)
+      --unix-mode MODE             octal mode of the -f socket (default 0700, as memcached -a)
 
 Example:
   memrelay -l 127.0.0.1 -p 11000 -s 127.0.0.1:13000 -s 127.0.0.1:14000 -b 127.0.0.1:12000`;
@@ -80,6 +96,17 @@ function intFlag(text: string | undefined, flag: string, fallback: number): numb
     throw new ConfigError(`${flag} takes a whole number of at least 1, not "${text}"`);
   }
   return n;
+}
+
+/** The smallest `--max-client-buffer`: one read's worth, so a request always fits. */
+const MIN_CLIENT_BUFFER = 64 * 1024;
+
+/** An octal file mode such as `0700` or `600`. */
+function modeFlag(text: string, flag: string): number {
+  if (!/^0?[0-7]{3}$/.test(text)) {
+    throw new ConfigError(`${flag} takes an octal mode such as 0700 or 0660, not "${text}"`);
+  }
+  return parseInt(text, 8);
 }
 
 /**
@@ -125,6 +152,13 @@ export function parseCommandLine(args: string[]): CommandLine {
         "auto-eject-hosts": { type: "boolean" },
         "replay-limit": { type: "string" },
         "refill-rate": { type: "string" },
+        "max-keys": { type: "string" },
+        "max-client-buffer": { type: "string" },
+        "idle-timeout": { type: "string" },
+        "auth-file": { type: "string" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
+        "unix-mode": { type: "string" },
         config: { type: "string", short: "c" },
         "test-config": { type: "boolean" },
         ...OPS_FLAG_OPTIONS,
@@ -179,7 +213,16 @@ export function parseCommandLine(args: string[]): CommandLine {
   const port = v.port === undefined ? 11211 : parsePort(v.port, "-p", true);
   const listen: ListenConfig[] = [];
   if (port !== 0) listen.push({ transport: "tcp", hostname, port });
-  if (v["unix-socket"] !== undefined) listen.push({ transport: "unix", path: v["unix-socket"] });
+  if (v["unix-socket"] !== undefined) {
+    const mode = v["unix-mode"] === undefined ? undefined : modeFlag(v["unix-mode"], "--unix-mode");
+    listen.push({
+      transport: "unix",
+      path: v["unix-socket"],
+      ...(mode === undefined ? {} : { mode }),
+    });
+  } else if (v["unix-mode"] !== undefined) {
+    throw new ConfigError("--unix-mode sets the mode of the -f socket: give -f PATH too");
+  }
   if (listen.length === 0) {
     throw new ConfigError("nothing to listen on: -p 0 needs -f PATH for a unix socket");
   }
@@ -197,6 +240,27 @@ export function parseCommandLine(args: string[]): CommandLine {
   const hashTag = v["hash-tag"] ?? null;
   if (hashTag !== null && hashTag.length !== 2) {
     throw new ConfigError(`--hash-tag takes two characters, such as {}, not "${hashTag}"`);
+  }
+
+  if ((v["tls-cert"] === undefined) !== (v["tls-key"] === undefined)) {
+    throw new ConfigError("TLS needs both --tls-cert FILE and --tls-key FILE");
+  }
+  const tls = v["tls-cert"] === undefined
+    ? null
+    : { certFile: v["tls-cert"], keyFile: v["tls-key"]! };
+  const maxClientBuffer = intFlag(
+    v["max-client-buffer"],
+    "--max-client-buffer",
+    POOL_DEFAULTS.maxClientBuffer,
+  );
+  if (maxClientBuffer < MIN_CLIENT_BUFFER) {
+    throw new ConfigError(
+      `--max-client-buffer must be at least ${MIN_CLIENT_BUFFER} bytes, not ${maxClientBuffer}`,
+    );
+  }
+  const idle = v["idle-timeout"];
+  if (idle !== undefined && !/^\d+$/.test(idle)) {
+    throw new ConfigError(`--idle-timeout takes whole seconds (0 for never), not "${idle}"`);
   }
 
   const config: ProxyConfig = {
@@ -222,6 +286,11 @@ export function parseCommandLine(args: string[]): CommandLine {
         POOL_DEFAULTS.maxClientConnections,
       ),
       maxItemSize: intFlag(v["max-item-size"], "-I/--max-item-size", POOL_DEFAULTS.maxItemSize),
+      maxClientBuffer,
+      maxKeys: intFlag(v["max-keys"], "--max-keys", POOL_DEFAULTS.maxKeys),
+      idleTimeout: idle === undefined ? POOL_DEFAULTS.idleTimeout : Number(idle),
+      authFile: v["auth-file"] ?? null,
+      tls,
       serverFailureLimit: intFlag(
         v["server-failure-limit"],
         "--server-failure-limit",

@@ -16,7 +16,20 @@ export interface ServerConfig {
 /** Where a pool listens. */
 export type ListenConfig =
   | { transport: "tcp"; hostname: string; port: number }
-  | { transport: "unix"; path: string };
+  | {
+    transport: "unix";
+    path: string;
+    /** The socket file's permission bits, such as `0o700` (memcached's `-a` default). */
+    mode?: number;
+  };
+
+/** The certificate and key files a pool's TCP listeners serve TLS with. */
+export interface TlsFiles {
+  /** PEM certificate chain. */
+  certFile: string;
+  /** PEM private key. */
+  keyFile: string;
+}
 
 /** One pool: a listener, its servers, and how keys are placed and replicated over them. */
 export interface PoolConfig {
@@ -46,6 +59,20 @@ export interface PoolConfig {
   maxClientConnections: number;
   /** Largest value accepted, in bytes. */
   maxItemSize: number;
+  /**
+   * Bytes one client may hold in the proxy (replies it has not read, requests in flight) before
+   * the proxy stops reading from it. Four times this closes the client with
+   * `SERVER_ERROR out of memory`.
+   */
+  maxClientBuffer: number;
+  /** Most keys one `get`, `gets`, `gat` or `gats` may name. */
+  maxKeys: number;
+  /** Seconds a client may send and receive nothing before it is closed; 0 for never. */
+  idleTimeout: number;
+  /** A file of `user:password` lines: clients must authenticate as memcached's `-Y` asks. */
+  authFile: string | null;
+  /** Serve TLS on the TCP listeners with these files; null for plain TCP. */
+  tls: TlsFiles | null;
   /** Connect to every server at start rather than on first use (twemproxy's `preconnect`). */
   preconnect: boolean;
   /**
@@ -70,6 +97,9 @@ export interface ProxyConfig {
   verbose: boolean;
 }
 
+/** The mode a unix socket gets unless told otherwise: owner only, as memcached's `-a 700`. */
+export const DEFAULT_UNIX_MODE = 0o700;
+
 /** Defaults for the settings a pool need not state. */
 export const POOL_DEFAULTS: Readonly<Omit<PoolConfig, "name" | "listen" | "servers" | "backups">> =
   {
@@ -82,6 +112,11 @@ export const POOL_DEFAULTS: Readonly<Omit<PoolConfig, "name" | "listen" | "serve
     serverRetryTimeoutMs: 1000,
     maxClientConnections: 4096,
     maxItemSize: 1024 * 1024,
+    maxClientBuffer: 16 * 1024 * 1024,
+    maxKeys: 10_000,
+    idleTimeout: 0,
+    authFile: null,
+    tls: null,
     preconnect: false,
     autoEjectHosts: false,
     replayLimit: 100_000,

@@ -6,7 +6,7 @@
  *
  * | key                    | memrelay                                                        |
  * | ---------------------- | --------------------------------------------------------------- |
- * | `listen`               | `host:port`, `[v6addr]:port`, or `/unix/path [mode]`            |
+ * | `listen`               | `host:port`, `[v6addr]:port`, or `/unix/path [mode]` (0700)     |
  * | `hash`                 | one of the 12 hash names; default `fnv1a_64`, as twemproxy's    |
  * | `hash_tag`             | two bytes, such as `"{}"`                                       |
  * | `distribution`         | `ketama` (default), `modula`, `random`, and memrelay's `magent` |
@@ -31,6 +31,8 @@
  * - `max_item_size`: the largest value accepted, in bytes; default 1048576;
  * - `replay_limit`: keys remembered per server as missed while it failed; default 100000;
  * - `refill_rate`: keys per second copied to a server that came back empty; default 20000.
+ * - `max_keys`, `max_client_buffer`, `idle_timeout` (seconds), `auth_file`, `tls_cert` and
+ *   `tls_key`: as the flags `--max-keys` and so on.
  *
  * @module
  */
@@ -92,6 +94,12 @@ const POOL_KEYS: readonly string[] = [
   "max_item_size",
   "replay_limit",
   "refill_rate",
+  "max_keys",
+  "max_client_buffer",
+  "idle_timeout",
+  "auth_file",
+  "tls_cert",
+  "tls_key",
 ];
 
 /**
@@ -357,10 +365,12 @@ function parsePool(
     backups: [],
   };
   let hasServers = false;
+  let tlsCert: string | undefined;
+  let tlsKey: string | undefined;
   for (const [key, value] of Object.entries(settings)) {
     switch (key) {
       case "listen":
-        pool.listen = [parseListen(value, (message) => fail(key, message), (m) => warn(key, m))];
+        pool.listen = [parseListen(value, (message) => fail(key, message))];
         break;
       case "hash":
         pool.hash = oneOf<HashName>(key, value, HASH_NAMES);
@@ -445,6 +455,23 @@ function parsePool(
       case "refill_rate":
         pool.refillRate = wholeNumber(key, value, 1, " of keys per second");
         break;
+      case "max_keys":
+        pool.maxKeys = wholeNumber(key, value, 1);
+        break;
+      case "max_client_buffer":
+        pool.maxClientBuffer = wholeNumber(key, value, 65536, " of bytes");
+        break;
+      case "idle_timeout":
+        pool.idleTimeout = wholeNumber(key, value, 0, " of seconds");
+        break;
+      case "auth_file":
+      case "tls_cert":
+      case "tls_key":
+        if (typeof value !== "string" || value === "") fail(key, `${show(value)} is not a file`);
+        if (key === "auth_file") pool.authFile = value as string;
+        else if (key === "tls_cert") tlsCert = value as string;
+        else tlsKey = value as string;
+        break;
       default:
         fail(key, `unknown; a pool's keys are ${POOL_KEYS.join(", ")}`);
     }
@@ -452,6 +479,10 @@ function parsePool(
   if (pool.listen.length === 0) {
     fail("listen", "missing; give host:port, or the absolute path of a unix socket");
   }
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    fail(tlsCert === undefined ? "tls_cert" : "tls_key", "TLS needs both tls_cert and tls_key");
+  }
+  if (tlsCert !== undefined) pool.tls = { certFile: tlsCert, keyFile: tlsKey! };
   if (!hasServers) {
     fail("servers", 'missing; give a list of servers, each "host:port:weight [name]"');
   }
@@ -472,7 +503,6 @@ function parsePool(
 function parseListen(
   value: unknown,
   fail: (message: string) => never,
-  warn: (message: string) => void,
 ): ListenConfig {
   if (typeof value !== "string" || value.trim() === "") {
     fail(`${show(value)} is not host:port or the absolute path of a unix socket`);
@@ -486,9 +516,7 @@ function parseListen(
       if (!/^[0-7]{1,4}$/.test(mode) || parseInt(mode, 8) > 0o777) {
         fail(`bad mode "${mode}" for unix socket "${path}": expected octal from 0 to 0777`);
       }
-      warn(
-        `the mode ${mode} of "${path}" is not applied yet: the socket gets the process's umask`,
-      );
+      return { transport: "unix", path, mode: parseInt(mode, 8) };
     }
     return { transport: "unix", path };
   }

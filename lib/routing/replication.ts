@@ -1,5 +1,5 @@
 import type { Backend } from "../backend/backend.ts";
-import { dumpKeys } from "../backend/key_dump.ts";
+import { dumpKeys, type KeyDumpWalk, KeyDumpWalkUnsupported } from "../backend/key_dump.ts";
 import type { Logger } from "../observability/log.ts";
 import { ReplyKind } from "../protocol/text/response_parser.ts";
 import { OK } from "../protocol/text/replies.ts";
@@ -38,6 +38,8 @@ const PROGRESS_EVERY = 10_000;
 const RETRIES = 5;
 /** Attempts at a refill's key dump of one source (memcached answers BUSY while it crawls). */
 const DUMP_ATTEMPTS = 5;
+/** LRU walks of one source per refill, at most: the first, and passes that still found keys. */
+const LRU_DUMP_PASSES = 5;
 /** The wait before the first retry; doubled for each next one. */
 const RETRY_WAIT_MS = 20;
 
@@ -64,7 +66,7 @@ interface RefillProgress {
  *   answers again, each is replayed: deleted there, then copied from a replica that has it.
  * - **It missed too many**, or a `flush_all`: it is flushed, then refilled.
  * - **It restarted empty**: it is refilled in the background. Keys are enumerated on the other
- *   replicas with `lru_crawler metadump`, and those that belong to it are copied, with their
+ *   replicas with `lru_crawler metadump hash` (by LRU on servers without it), and those that belong to it are copied, with their
  *   flags and remaining TTL, at `refillRate` keys a second.
  *
  * A backup hit after a primary miss is also copied back to the primary (read repair). Every copy
@@ -311,23 +313,17 @@ export class Replication {
       rate: this.#options.refillRate,
     });
     for (let s = 0; s < sources.length && !this.#closed; s++) {
-      for (let attempt = 1;; attempt++) {
-        try {
-          await this.#refillFrom(replica, server, s, progress);
+      const dump = { walk: "hash" as KeyDumpWalk };
+      // A hash-table walk sees every key once. An LRU walk (older servers) can leave out keys
+      // the LRU moves during the crawl: walk again while a pass still finds keys to copy.
+      for (let pass = 1; pass <= LRU_DUMP_PASSES && !this.#closed; pass++) {
+        const copiedBefore = progress.copied;
+        const failure = await this.#dumpAndCopy(replica, server, s, progress, dump);
+        if (failure !== null) {
+          skipped.push(`${sources[s].address} (${failure})`);
           break;
-        } catch (error) {
-          const reason = (error as Error).message;
-          if (attempt === DUMP_ATTEMPTS || this.#closed || !target.up) {
-            skipped.push(`${sources[s].address} (${reason})`);
-            break;
-          }
-          this.#logger.log("warn", "refill key dump failed: retrying", {
-            server: target.address,
-            from: sources[s].address,
-            reason,
-          });
-          await sleep(RETRY_WAIT_MS << attempt);
         }
+        if (dump.walk === "hash" || progress.copied === copiedBefore) break;
       }
     }
     const ms = Date.now() - started;
@@ -341,6 +337,50 @@ export class Replication {
   }
 
   /**
+   * One pass of {@linkcode #refillFrom}, with the key dump retried when it fails. A server that
+   * cannot walk its hash table is walked by LRU instead, and `dump.walk` says so. Returns null,
+   * or why the source was given up.
+   */
+  async #dumpAndCopy(
+    replica: number,
+    server: number,
+    s: number,
+    progress: RefillProgress,
+    dump: { walk: KeyDumpWalk },
+  ): Promise<string | null> {
+    const target = this.#pool.group(replica).backends[server];
+    const source = this.#pool.group(replica === 0 ? 1 : 0).backends[s];
+    for (let attempt = 1;; attempt++) {
+      try {
+        await this.#refillFrom(replica, server, s, progress, dump.walk);
+        return null;
+      } catch (error) {
+        const reason = (error as Error).message;
+        if (error instanceof KeyDumpWalkUnsupported && dump.walk === "hash") {
+          this.#logger.log(
+            "info",
+            "refill: the source cannot dump by hash table; walking its LRUs",
+            {
+              from: source.address,
+              reason,
+            },
+          );
+          dump.walk = "lru";
+          attempt--;
+          continue;
+        }
+        if (attempt === DUMP_ATTEMPTS || this.#closed || !target.up) return reason;
+        this.#logger.log("warn", "refill key dump failed: retrying", {
+          server: target.address,
+          from: source.address,
+          reason,
+        });
+        await sleep(RETRY_WAIT_MS << attempt);
+      }
+    }
+  }
+
+  /**
    * Copies to server `server` of replica `replica` the keys it owns among those source server
    * `s` holds, at the refill rate. A key a client raced, or whose copy failed, is tried again
    * a few times. Throws when the key dump fails; the keys it counted are then uncounted.
@@ -350,6 +390,7 @@ export class Replication {
     server: number,
     s: number,
     progress: RefillProgress,
+    walk: KeyDumpWalk,
   ): Promise<void> {
     const pool = this.#pool;
     const stats = pool.stats;
@@ -379,6 +420,7 @@ export class Replication {
         hostname: source.hostname,
         port: source.port,
         timeoutMs: this.#options.timeoutMs,
+        walk,
       });
       for await (const key of dump) {
         const hash = pool.hashOf(key);

@@ -1,7 +1,7 @@
 import { concatBytes, writeAll } from "../protocol/bytes.ts";
 import { BinaryRequestParser } from "../protocol/binary/binary_parser.ts";
 import { REQUEST_MAGIC } from "../protocol/binary/opcodes.ts";
-import { Command } from "../protocol/text/command.ts";
+import { Command, isRetrieval } from "../protocol/text/command.ts";
 import {
   type ParsedItem,
   ProtocolClose,
@@ -13,6 +13,9 @@ import type { TextRequest } from "../protocol/text/text_request.ts";
 import type { ReplySink } from "../routing/reply_sink.ts";
 import type { Router } from "../routing/router.ts";
 import type { ProxyStats } from "../observability/stats.ts";
+import type { Logger } from "../observability/log.ts";
+import { type CredentialCheck, TextAuthParser } from "../protocol/text/auth_parser.ts";
+import type { ReplySizeEstimate } from "./reply_size_estimate.ts";
 
 /** What every session of a listener shares. */
 export interface SessionContext {
@@ -26,15 +29,48 @@ export interface SessionContext {
   limits: Partial<TextParserLimits>;
   /** The reply to `stats` with `args`, the words after `stats`. */
   statsReply(args: readonly string[]): Uint8Array;
+  /**
+   * Bytes one client may hold in the proxy, replies unread and requests in flight, before the
+   * proxy stops reading from it; four times this closes it. Default 16 MiB.
+   */
+  maxClientBuffer?: number;
+  /** When set, clients must authenticate first, as with memcached's `-Y`. */
+  authenticate?: CredentialCheck | null;
+  /** Milliseconds a client may send and receive nothing before it is closed; 0 for never. */
+  idleTimeoutMs?: number;
+  /** Where a session logs why it closed a client. */
+  logger?: Logger;
+  /**
+   * The bytes per key retrievals have lately brought back, shared by the pool's clients: a
+   * retrieval in flight counts that much per key against its client's bound.
+   */
+  replySizes?: ReplySizeEstimate;
 }
 
 const decoder = new TextDecoder();
 
 /** Requests one client may have in flight before the proxy stops reading from it. */
 const MAX_IN_FLIGHT = 1024;
-/** Reply bytes waiting for a slow client before the proxy stops reading from it. */
-const MAX_UNWRITTEN = 16 * 1024 * 1024;
-const READ_SIZE = 64 * 1024;
+/** The default of {@linkcode SessionContext.maxClientBuffer}. */
+const DEFAULT_MAX_CLIENT_BUFFER = 16 * 1024 * 1024;
+/** The hard bound on a client's bytes, as a multiple of the soft one. */
+const HARD_BOUND_FACTOR = 4;
+/**
+ * What a request in flight is taken to hold per key, besides its bytes: the key's view, hash and
+ * place in the split by server.
+ */
+const COST_PER_KEY = 128;
+/** Replies are joined into one write up to this size; a larger one is written alone, uncopied. */
+const WRITE_BATCH = 256 * 1024;
+/** How long a client over the hard bound has to take its last reply before it is cut off. */
+const OVERFLOW_GRACE_MS = 10_000;
+/**
+ * A client's read buffer starts this small, and grows fourfold up to `MAX_READ_SIZE` each time a
+ * read fills it: a thousand clients that send a request at a time hold 4 MiB, not 64.
+ */
+const FIRST_READ_SIZE = 4 * 1024;
+const MAX_READ_SIZE = 64 * 1024;
+const OUT_OF_MEMORY = replyLine("SERVER_ERROR out of memory");
 /** Marks the slot after which the connection closes (`quit`, or a protocol violation). */
 const CLOSE = new Uint8Array(0);
 const EMPTY = new Uint8Array(0);
@@ -55,14 +91,30 @@ export class ClientSession implements ReplySink {
   /** The text parser (meta included), until a first byte of 0x80 makes it the binary one. */
   #parser: TextRequestParser | BinaryRequestParser;
   #firstRead = true;
+  /** Checks credentials until the client has authenticated; then null. */
+  #auth: TextAuthParser | null = null;
+  #authFailureLogged = false;
+  readonly #softBound: number;
+  readonly #hardBound: number;
   /** Replies by request number; null while pending. A ring whose size is a power of two. */
   #slots: (Uint8Array | null)[] = new Array(64).fill(null);
+  /** What each request in flight is taken to hold, by request number, in the same ring. */
+  #costs = new Float64Array(64);
+  /** The keys of each retrieval in flight, by request number; 0 for other requests. */
+  #keyCounts = new Uint32Array(64);
   #mask = 63;
   /** The number of the next reply to write. */
   #head = 0;
   /** The number the next request gets. */
   #next = 0;
   #unwrittenBytes = 0;
+  /** The sum of `#costs`: bytes held by requests waiting for a server. */
+  #inFlightBytes = 0;
+  /** When the client last sent a byte or took one; for the idle timeout. */
+  #lastActive = Date.now();
+  /** Set once the client went over the hard bound: replies are dropped, the end is near. */
+  #overflowed = false;
+  #overflowTimer: ReturnType<typeof setTimeout> | undefined;
   #flushScheduled = false;
   #writing = false;
   #closing = false;
@@ -76,6 +128,9 @@ export class ClientSession implements ReplySink {
   #barrier: { request: TextRequest; seq: number } | null = null;
   /** Items parsed while a barrier stands, dispatched in order once it falls. */
   #held: ParsedItem[] | null = null;
+  /** Items parsed and not yet dispatched: `#queue[#queueAt…]`, waiting for room in the bound. */
+  #queue: ParsedItem[] = [];
+  #queueAt = 0;
 
   /**
    * @param conn The client's connection.
@@ -85,27 +140,52 @@ export class ClientSession implements ReplySink {
     this.#conn = conn;
     this.#context = context;
     this.#parser = new TextRequestParser(context.limits);
+    this.#softBound = context.maxClientBuffer ?? DEFAULT_MAX_CLIENT_BUFFER;
+    this.#hardBound = this.#softBound * HARD_BOUND_FACTOR;
+    if (context.authenticate) this.#auth = new TextAuthParser(this.#checkCredentials);
   }
 
-  /** Serves the client until it leaves or the connection breaks. */
+  /**
+   * True when the client has sent and taken nothing for `timeoutMs`, and no request of its
+   * waits for a server.
+   */
+  idle(now: number, timeoutMs: number): boolean {
+    return this.#incomplete === 0 && now - this.#lastActive >= timeoutMs;
+  }
+
+  /**
+   * Serves the client until it leaves or the connection breaks. Requests are dispatched while
+   * the client is within its bound; past it, they wait, and nothing more is read.
+   */
   async serve(): Promise<void> {
-    const buf = new Uint8Array(READ_SIZE);
+    let buf = new Uint8Array(FIRST_READ_SIZE);
     const stats = this.#context.stats;
+    let ended = false;
     try {
-      while (!this.#closing && !this.#draining) {
-        if (
-          this.#next - this.#head >= MAX_IN_FLIGHT || this.#unwrittenBytes >= MAX_UNWRITTEN ||
-          (this.#held?.length ?? 0) >= MAX_IN_FLIGHT
-        ) {
+      while (!this.#closing) {
+        const queue = this.#queue;
+        while (this.#queueAt < queue.length && !this.#closing && !this.#overBound()) {
+          this.#dispatch(queue[this.#queueAt++]);
+        }
+        const queued = this.#queueAt < queue.length;
+        if ((ended || this.#draining) && !queued) break;
+        if (queued || this.#overBound()) {
           await new Promise<void>((resolve) => this.#resumeReading = resolve);
           continue;
         }
         const n = await this.#conn.read(buf);
-        if (n === null) break;
+        if (n === null) {
+          ended = true;
+          continue;
+        }
         stats.bytesRead += n;
-        if (this.#firstRead) this.#detectProtocol(buf[0]);
-        const items = this.#parser.push(buf.subarray(0, n));
-        for (let i = 0; i < items.length && !this.#closing; i++) this.#dispatch(items[i]);
+        this.#lastActive = Date.now();
+        const chunk = buf.subarray(0, n);
+        if (this.#firstRead) this.#detectProtocol(chunk[0]);
+        this.#queue = this.#auth === null ? this.#parser.push(chunk) : this.#authenticate(chunk);
+        this.#queueAt = 0;
+        // The parsers copy what they keep, so the buffer can be replaced now.
+        if (n === buf.length && n < MAX_READ_SIZE) buf = new Uint8Array(n * 4);
       }
     } catch {
       // A reset or broken connection ends the session like a close does.
@@ -116,30 +196,109 @@ export class ClientSession implements ReplySink {
 
   /**
    * Picks the protocol from the first byte, as memcached does: 0x80 is a binary request's
-   * magic byte, anything else starts a text (or meta) command.
+   * magic byte, anything else starts a text (or meta) command. A binary client authenticates
+   * with SASL `PLAIN`, which its parser checks, not with the text protocol's `set`.
    */
   #detectProtocol(first: number): void {
     this.#firstRead = false;
     if (first !== REQUEST_MAGIC) return;
     const context = this.#context;
+    this.#auth = null;
     this.#parser = new BinaryRequestParser(
-      { version: context.version, statsReply: context.statsReply },
+      {
+        version: context.version,
+        statsReply: context.statsReply,
+        authenticate: context.authenticate ? this.#checkCredentials : null,
+      },
       context.limits,
     );
   }
 
+  /** True when the client may not have more dispatched until some of its replies are taken. */
+  #overBound(): boolean {
+    return this.#next - this.#head >= MAX_IN_FLIGHT ||
+      this.#unwrittenBytes + this.#inFlightBytes >= this.#softBound ||
+      (this.#held?.length ?? 0) >= MAX_IN_FLIGHT;
+  }
+
   /** Delivers the reply to request `seq`. */
   complete(seq: number, reply: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#overflowed) return;
     this.#incomplete--;
-    this.#slots[seq & this.#mask] = reply;
+    const i = seq & this.#mask;
+    this.#slots[i] = reply;
+    this.#inFlightBytes -= this.#costs[i];
+    this.#costs[i] = 0;
+    if (this.#keyCounts[i] > 0) {
+      this.#context.replySizes?.observe(reply.length, this.#keyCounts[i]);
+      this.#keyCounts[i] = 0;
+    }
     this.#unwrittenBytes += reply.length;
+    // One reply alone may be larger: the bound is on a backlog the client does not take.
+    if (this.#unwrittenBytes > this.#hardBound && this.#unwrittenBytes > reply.length) {
+      this.#overflow();
+      return;
+    }
     if (seq === this.#head && !this.#flushScheduled && !this.#writing) {
       this.#flushScheduled = true;
       queueMicrotask(this.#flush);
     }
     if (this.#held !== null) this.#advanceBarrier();
   }
+
+  /**
+   * The client holds more than the hard bound: its replies are dropped, and it gets
+   * `SERVER_ERROR out of memory` after the write under way, then the connection closes. A
+   * client that takes nothing more is cut off after a grace period.
+   */
+  #overflow(): void {
+    this.#context.logger?.log("warn", "client closed: it does not read its replies", {
+      client: describePeer(this.#conn),
+      unread_bytes: this.#unwrittenBytes,
+      limit: this.#hardBound,
+      fix: "have the client read replies as it sends requests, or raise --max-client-buffer",
+    });
+    this.#overflowed = true;
+    this.#closing = true;
+    this.#held = null;
+    this.#barrier = null;
+    this.#slots.fill(null);
+    this.#costs.fill(0);
+    this.#keyCounts.fill(0);
+    this.#inFlightBytes = 0;
+    this.#queue = [];
+    this.#queueAt = 0;
+    this.#slots[this.#head & this.#mask] = OUT_OF_MEMORY;
+    this.#slots[(this.#head + 1) & this.#mask] = CLOSE;
+    this.#next = this.#head + 2;
+    this.#overflowTimer = setTimeout(() => this.#close(), OVERFLOW_GRACE_MS);
+    this.#resumeReading?.();
+    if (!this.#writing && !this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  /** Feeds bytes to the authentication; once it passes, the rest go to the request parser. */
+  #authenticate(chunk: Uint8Array): ParsedItem[] {
+    const auth = this.#auth!;
+    const items = auth.push(chunk);
+    if (!auth.authenticated) return items;
+    this.#auth = null;
+    const rest = auth.rest();
+    return rest.length === 0 ? items : items.concat(this.#parser.push(rest));
+  }
+
+  #checkCredentials = (user: Uint8Array, password: Uint8Array): boolean => {
+    const ok = this.#context.authenticate!(user, password);
+    if (!ok && !this.#authFailureLogged) {
+      this.#authFailureLogged = true;
+      this.#context.logger?.log("info", "authentication failed", {
+        client: describePeer(this.#conn),
+      });
+    }
+    return ok;
+  };
 
   /**
    * Starts a waiting `flush_all` once all before it have finished, and lets the held requests
@@ -161,6 +320,7 @@ export class ClientSession implements ReplySink {
   }
 
   #dispatch(item: ParsedItem): void {
+    if (this.#overflowed) return;
     if (this.#held !== null) {
       this.#held.push(item);
       return;
@@ -179,6 +339,15 @@ export class ClientSession implements ReplySink {
 
   #request(request: TextRequest): void {
     const seq = this.#take();
+    const i = seq & this.#mask;
+    const keys = request.keys.length;
+    let cost = request.raw.length + keys * COST_PER_KEY;
+    if (isRetrieval(request.command)) {
+      this.#keyCounts[i] = keys;
+      cost += keys * (this.#context.replySizes?.perKey() ?? 0);
+    }
+    this.#costs[i] = cost;
+    this.#inFlightBytes += cost;
     switch (request.command) {
       case Command.Quit:
         this.complete(seq, CLOSE);
@@ -213,10 +382,20 @@ export class ClientSession implements ReplySink {
   #take(): number {
     if (this.#next - this.#head === this.#slots.length) {
       const old = this.#slots;
+      const oldCosts = this.#costs;
+      const oldKeyCounts = this.#keyCounts;
       const size = old.length * 2;
       const slots: (Uint8Array | null)[] = new Array(size).fill(null);
-      for (let s = this.#head; s < this.#next; s++) slots[s & (size - 1)] = old[s & this.#mask];
+      const costs = new Float64Array(size);
+      const keyCounts = new Uint32Array(size);
+      for (let s = this.#head; s < this.#next; s++) {
+        slots[s & (size - 1)] = old[s & this.#mask];
+        costs[s & (size - 1)] = oldCosts[s & this.#mask];
+        keyCounts[s & (size - 1)] = oldKeyCounts[s & this.#mask];
+      }
       this.#slots = slots;
+      this.#costs = costs;
+      this.#keyCounts = keyCounts;
       this.#mask = size - 1;
     }
     this.#incomplete++;
@@ -236,7 +415,7 @@ export class ClientSession implements ReplySink {
         while (this.#head < this.#next) {
           const i = this.#head & this.#mask;
           const reply = this.#slots[i];
-          if (reply === null) break;
+          if (reply === null || (total > 0 && total + reply.length > WRITE_BATCH)) break;
           this.#slots[i] = null;
           this.#head++;
           if (reply === CLOSE) {
@@ -251,18 +430,19 @@ export class ClientSession implements ReplySink {
         if (total > 0) {
           await writeAll(this.#conn, concatBytes(chunks, total));
           this.#context.stats.bytesWritten += total;
+          this.#lastActive = Date.now();
         }
         this.#unwrittenBytes -= total;
         if (
           close ||
-          ((this.#closing || this.#draining) && this.#head === this.#next && this.#held === null)
+          ((this.#closing || this.#draining) && this.#answeredAll())
         ) {
           this.#close();
           return;
         }
         if (
           this.#resumeReading !== null && this.#next - this.#head < MAX_IN_FLIGHT / 2 &&
-          this.#unwrittenBytes < MAX_UNWRITTEN / 2
+          this.#unwrittenBytes + this.#inFlightBytes < this.#softBound / 2
         ) {
           const resume = this.#resumeReading;
           this.#resumeReading = null;
@@ -282,6 +462,11 @@ export class ClientSession implements ReplySink {
     this.#close();
   }
 
+  /** True when every request read has been answered, and the answers handed to the writer. */
+  #answeredAll(): boolean {
+    return this.#head === this.#next && this.#held === null && this.#queueAt >= this.#queue.length;
+  }
+
   /**
    * Ends the session gently: reads nothing after the read in progress, answers every request
    * already read, then closes. An idle session closes at once.
@@ -289,7 +474,7 @@ export class ClientSession implements ReplySink {
   drain(): void {
     if (this.#closed) return;
     this.#draining = true;
-    if (this.#head === this.#next && this.#held === null && !this.#writing) {
+    if (this.#answeredAll() && !this.#writing) {
       this.#close();
       return;
     }
@@ -303,6 +488,7 @@ export class ClientSession implements ReplySink {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing = true;
+    clearTimeout(this.#overflowTimer);
     try {
       this.#conn.close();
     } catch {
@@ -310,4 +496,12 @@ export class ClientSession implements ReplySink {
     }
     this.#resumeReading?.();
   }
+}
+
+/** The client's address for the log. */
+function describePeer(conn: Deno.Conn): string {
+  const addr = conn.remoteAddr;
+  if (addr.transport !== "tcp") return addr.transport;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return `${host}:${addr.port}`;
 }

@@ -2,13 +2,20 @@ import { writeAll } from "../protocol/bytes.ts";
 import { TOO_MANY_CONNECTIONS } from "../protocol/text/replies.ts";
 import { ClientSession, type SessionContext } from "./client_session.ts";
 
-/** Accepts clients on one address and gives each a {@linkcode ClientSession}. */
+/** How long a refused client has to take its error line before it is cut off. */
+const REFUSAL_GRACE_MS = 1000;
+
+/**
+ * Accepts clients on one address and gives each a {@linkcode ClientSession}. With an idle
+ * timeout in the context, it closes clients that have sent and taken nothing for that long.
+ */
 export class Listener {
   readonly #listener: Deno.Listener;
   readonly #context: SessionContext;
   #maxConnections: number;
   readonly #sessions = new Map<ClientSession, Promise<void>>();
   #open = 0;
+  #idleTimer: ReturnType<typeof setInterval> | undefined;
 
   /**
    * @param listener A bound listener, TCP or unix.
@@ -20,6 +27,11 @@ export class Listener {
     this.#listener = listener;
     this.#context = context;
     this.#maxConnections = maxConnections;
+    const idleMs = context.idleTimeoutMs ?? 0;
+    if (idleMs > 0) {
+      this.#idleTimer = setInterval(() => this.#closeIdle(idleMs), Math.min(1000, idleMs / 2));
+      Deno.unrefTimer(this.#idleTimer as unknown as number);
+    }
   }
 
   /** The address clients connect to. */
@@ -70,6 +82,7 @@ export class Listener {
 
   /** Closes every open session and waits for them to end. */
   async closeSessions(): Promise<void> {
+    clearInterval(this.#idleTimer);
     for (const session of this.#sessions.keys()) session.close();
     await Promise.all(this.#sessions.values());
   }
@@ -78,16 +91,20 @@ export class Listener {
     const stats = this.#context.stats;
     if (this.#open >= this.#maxConnections) {
       stats.rejectedConnections++;
-      writeAll(conn, TOO_MANY_CONNECTIONS).catch(() => {}).finally(() => {
+      const close = () => {
+        clearTimeout(timer);
         try {
           conn.close();
         } catch {
-          // The client left first.
+          // Closed already: the client left first, or the grace ran out.
         }
-      });
+      };
+      // A client that reads nothing (or never finishes a TLS handshake) is not waited for.
+      const timer = setTimeout(close, REFUSAL_GRACE_MS);
+      writeAll(conn, TOO_MANY_CONNECTIONS).catch(() => {}).finally(close);
       return;
     }
-    if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     this.#open++;
     stats.currConnections++;
     stats.totalConnections++;
@@ -100,5 +117,15 @@ export class Listener {
         this.#sessions.delete(session);
       }),
     );
+  }
+
+  #closeIdle(timeoutMs: number): void {
+    const now = Date.now();
+    for (const session of this.#sessions.keys()) {
+      if (session.idle(now, timeoutMs)) {
+        this.#context.logger?.log("debug", "idle client closed", { after_ms: timeoutMs });
+        session.close();
+      }
+    }
   }
 }

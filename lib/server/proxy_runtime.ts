@@ -1,10 +1,5 @@
 import { Backend } from "../backend/backend.ts";
-import type {
-  ListenConfig,
-  PoolConfig,
-  ProxyConfig,
-  ServerConfig,
-} from "../config/proxy_config.ts";
+import type { PoolConfig, ProxyConfig, ServerConfig } from "../config/proxy_config.ts";
 import { ConfigError } from "../config/server_address.ts";
 import { listenKey, validateConfig } from "../config/validate.ts";
 import type { Logger } from "../observability/log.ts";
@@ -14,7 +9,9 @@ import type { ExtraFigure, ProxySnapshot } from "../observability/snapshot.ts";
 import { ProxyStats } from "../observability/stats.ts";
 import { snakeCase, statsReply } from "../observability/stats_report.ts";
 import { VERSION_REPLY } from "../version.ts";
+import { bindListener } from "./bind.ts";
 import type { SessionContext } from "./client_session.ts";
+import { type SessionSettings, sessionSettings } from "./session_settings.ts";
 import { Listener } from "./listener.ts";
 import type { Pool } from "../routing/pool.ts";
 import { type BackendEntry, buildRouteTree, type RouteTree } from "./route_tree.ts";
@@ -56,13 +53,6 @@ const encoder = new TextEncoder();
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Binds one listen address. */
-function bind(listen: ListenConfig): Deno.Listener {
-  return listen.transport === "tcp"
-    ? Deno.listen({ hostname: listen.hostname, port: listen.port })
-    : Deno.listen({ transport: "unix", path: listen.path });
 }
 
 /** `host:port` or the socket path of an address. */
@@ -121,9 +111,13 @@ export class ProxyRuntime {
       runtime.#logger,
     );
     const bound = new Map<string, Deno.Listener>();
+    let settings: Map<string, SessionSettings>;
     try {
+      settings = runtime.#sessionSettings(config);
       for (const pool of config.pools) {
-        for (const listen of pool.listen) bound.set(listenKey(listen, pool.name), bind(listen));
+        for (const listen of pool.listen) {
+          bound.set(listenKey(listen, pool.name), bindListener(listen, pool, runtime.#logger));
+        }
       }
       if (options.admin !== null) runtime.#startAdmin(options.admin);
     } catch (error) {
@@ -131,7 +125,7 @@ export class ProxyRuntime {
       for (const entry of runtime.#tree.backends.values()) entry.backend.close();
       throw error;
     }
-    runtime.#applyListeners(bound);
+    runtime.#applyListeners(bound, settings);
     runtime.#preconnect(runtime.#tree);
     return runtime;
   }
@@ -282,9 +276,11 @@ export class ProxyRuntime {
       if (this.#draining) throw new Deno.errors.Interrupted("the proxy is shutting down");
     }
     let tree: RouteTree;
+    let settings: Map<string, SessionSettings>;
     const created: Backend[] = [];
     try {
       validateConfig(config);
+      settings = this.#sessionSettings(config);
       tree = buildRouteTree(config, this.stats, this.#tree.backends, (pool, server) => {
         const backend = this.#createBackend(pool, server);
         created.push(backend);
@@ -300,7 +296,7 @@ export class ProxyRuntime {
         const key = listenKey(listen, pool.name);
         if (this.#listeners.has(key)) continue;
         try {
-          bound.set(key, bind(listen));
+          bound.set(key, bindListener(listen, pool, this.#logger));
         } catch (error) {
           for (const l of bound.values()) l.close();
           for (const b of created) b.close();
@@ -320,7 +316,7 @@ export class ProxyRuntime {
       routes.pool.replication?.close();
       for (const b of behind) this.#poolOf(b)?.replication?.missedFlush(b);
     }
-    const listenersRemoved = this.#applyListeners(bound);
+    const listenersRemoved = this.#applyListeners(bound, settings);
     const serversRemoved: string[] = [];
     for (const [key, entry] of old.backends) {
       if (tree.backends.has(key)) continue;
@@ -365,13 +361,27 @@ export class ProxyRuntime {
   }
 
   /**
-   * Points every listener of the current tree at its pool's router and limits, starts the newly
-   * `bound` ones, and lets go of listeners the tree no longer has. Returns their addresses.
+   * What each pool's clients are held to, by pool name: limits, buffer bound, idle timeout, and
+   * the credentials read now from its auth file.
+   *
+   * @throws {Error} when an auth file cannot be read or is malformed.
    */
-  #applyListeners(bound: Map<string, Deno.Listener>): string[] {
+  #sessionSettings(config: ProxyConfig): Map<string, SessionSettings> {
+    return new Map(config.pools.map((pool) => [pool.name, sessionSettings(pool, this.#logger)]));
+  }
+
+  /**
+   * Points every listener of the current tree at its pool's router and session `settings`,
+   * starts the newly `bound` ones, and lets go of listeners the tree no longer has. Returns
+   * their addresses. A listener's idle timeout is the one it started with.
+   */
+  #applyListeners(
+    bound: Map<string, Deno.Listener>,
+    settings: Map<string, SessionSettings>,
+  ): string[] {
     const wanted = new Set<string>();
     for (const pool of this.#tree.pools) {
-      const limits = { maxItemSize: pool.config.maxItemSize };
+      const poolSettings = settings.get(pool.config.name)!;
       for (const listen of pool.config.listen) {
         const key = listenKey(listen, pool.config.name);
         wanted.add(key);
@@ -379,7 +389,7 @@ export class ProxyRuntime {
         if (record !== undefined) {
           // Sessions read the context on every request: the next one takes the new route.
           record.context.router = pool.router;
-          record.context.limits = limits;
+          Object.assign(record.context, poolSettings);
           record.listener.maxConnections = pool.config.maxClientConnections;
           continue;
         }
@@ -387,7 +397,7 @@ export class ProxyRuntime {
           router: pool.router,
           stats: this.stats,
           version: VERSION_REPLY,
-          limits,
+          ...poolSettings,
           statsReply: (args) => encoder.encode(statsReply(this.snapshot(), args)),
         };
         const listener = new Listener(bound.get(key)!, context, pool.config.maxClientConnections);

@@ -47,7 +47,7 @@ const ALL_HASHES = "one_at_a_time, md5, crc16, crc32, crc32a, fnv1_64, fnv1a_64,
 const ALL_KEYS = "listen, hash, hash_tag, distribution, timeout, backlog, client_connections, " +
   "redis, redis_auth, redis_db, tcpkeepalive, preconnect, auto_eject_hosts, server_connections, " +
   "server_retry_timeout, server_failure_limit, servers, backups, max_item_size, replay_limit, " +
-  "refill_rate";
+  "refill_rate, max_keys, max_client_buffer, idle_timeout, auth_file, tls_cert, tls_key";
 
 // ---- twemproxy's own files ----
 
@@ -285,13 +285,10 @@ Deno.test("servers come in twemproxy's order: by ketama name, shorter first, the
 
 // ---- listen ----
 
-Deno.test("listen on a unix socket: a path, with twemproxy's mode accepted and warned about", () => {
+Deno.test("listen on a unix socket: a path, with twemproxy's octal mode applied", () => {
   const omega = pool(OMEGA_README_YML);
-  assert.deepEqual(omega.listen, [{ transport: "unix", path: "/tmp/gamma" }]);
-  assert.deepEqual(warningsOf(OMEGA_README_YML), [
-    `memrelay.yml: pool "omega": key "listen": the mode 0666 of "/tmp/gamma" is not applied ` +
-    `yet: the socket gets the process's umask`,
-  ]);
+  assert.deepEqual(omega.listen, [{ transport: "unix", path: "/tmp/gamma", mode: 0o666 }]);
+  assert.deepEqual(warningsOf(OMEGA_README_YML), []);
   assert.deepEqual(pool(`a:\n  listen: /run/memrelay.sock\n${SERVERS}`).listen, [
     { transport: "unix", path: "/run/memrelay.sock" },
   ]);
@@ -732,4 +729,26 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("memrelay's hardening keys set the client limits, auth and TLS of a pool", () => {
+  const p = pool(alpha(
+    "  max_keys: 500\n  max_client_buffer: 1048576\n  idle_timeout: 30\n" +
+      "  auth_file: /etc/memrelay/auth\n  tls_cert: /etc/memrelay/cert.pem\n" +
+      "  tls_key: /etc/memrelay/key.pem\n",
+  ));
+  assert.equal(p.maxKeys, 500);
+  assert.equal(p.maxClientBuffer, 1048576);
+  assert.equal(p.idleTimeout, 30);
+  assert.equal(p.authFile, "/etc/memrelay/auth");
+  assert.deepEqual(p.tls, { certFile: "/etc/memrelay/cert.pem", keyFile: "/etc/memrelay/key.pem" });
+  rejects(
+    alpha("  tls_cert: /c.pem\n"),
+    `memrelay.yml: pool "alpha": key "tls_key": TLS needs both tls_cert and tls_key`,
+  );
+  rejects(
+    alpha("  max_client_buffer: 1000\n"),
+    `memrelay.yml: pool "alpha": key "max_client_buffer": 1000 is not a whole number of bytes ` +
+      `from 65536 to 2147483647`,
+  );
 });

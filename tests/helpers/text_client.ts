@@ -28,6 +28,11 @@ export class TextClient {
     return new TextClient(conn);
   }
 
+  /** Connects over TLS to `127.0.0.1:port`, trusting the PEM certificates `caCerts`. */
+  static async connectTls(port: number, caCerts: string[]): Promise<TextClient> {
+    return new TextClient(await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts }));
+  }
+
   /** Writes bytes or a string as they are. */
   async write(data: Uint8Array | string): Promise<void> {
     let bytes = typeof data === "string" ? encoder.encode(data) : data;

@@ -32,9 +32,10 @@ interface Target {
   hashTag?: string;
   names?: string[];
   /**
-   * Every key is expected on one server. twemproxy's `crc32` is libmemcached's 15-bit
-   * `(crc >> 16) & 0x7fff`, below every ketama point, so ketama puts every key on the server
-   * of the first point: memrelay must do the same.
+   * The keys are expected on one server, or two. twemproxy's `crc32` is libmemcached's 15-bit
+   * `(crc >> 16) & 0x7fff`, so every key hashes below 32768: ketama puts them all on the server
+   * of the first point of the continuum, unless a point falls below 32768 too (rarely), which
+   * splits them. memrelay must do the same.
    */
   oneServer?: boolean;
 }
@@ -287,7 +288,8 @@ Deno.test({
           );
           // Every server got keys, so that agreeing means something.
           const used = perServer.filter((n) => n > 0).length;
-          assert.equal(used, target.oneServer ? 1 : 3, `keys per server: ${perServer}`);
+          if (target.oneServer) assert.ok(used <= 2, `keys per server: ${perServer}`);
+          else assert.equal(used, 3, `keys per server: ${perServer}`);
         });
       }
     } catch (error) {

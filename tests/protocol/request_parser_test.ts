@@ -101,6 +101,15 @@ Deno.test("argument counts and numbers are checked as memcached 1.6 checks them"
   ]);
 });
 
+Deno.test("a value length that is negative, not a number or over 2147483645 closes the stream", () => {
+  for (const length of ["-1", "abc", "4294967296", "2147483646"]) {
+    assert.deepEqual(parseAll(`set k 0 0 ${length}\r\nget k\r\n`), [
+      "close:CLIENT_ERROR bad command line format\r\n",
+    ], length);
+  }
+  assert.deepEqual(parseAll("set k 0 0 1 noreply\r\nx\r\n"), ["req:set k 0 0 1 noreply\r\nx\r\n"]);
+});
+
 Deno.test("keys over 250 bytes or with a NUL byte are refused, other control bytes pass as in memcached", () => {
   assert.deepEqual(parseAll(`get ${"k".repeat(250)}\r\n`), [`req:get ${"k".repeat(250)}\r\n`]);
   assert.deepEqual(parseAll(`get ${"k".repeat(251)}\r\n`), [
@@ -138,4 +147,32 @@ Deno.test("an incomplete value is held, not parsed, however it is split", () => 
     "req:set k 0 0 10\r\nhelloworld\r\n",
   ]);
   assert.equal(parser.buffered, 0);
+});
+
+Deno.test("a retrieval naming more than maxKeys keys is refused whole, and the stream stays in step", () => {
+  const parser = new TextRequestParser({ maxKeys: 3 });
+  const items = parser.push(
+    encoder.encode(
+      "get a b c\r\nget a b c d\r\ngats 0 a b c d e f g\r\nset k 0 0 1 noreply\r\nx\r\n",
+    ),
+  );
+  assert.deepEqual(describe(items), [
+    "req:get a b c\r\n",
+    "reply:CLIENT_ERROR too many keys: at most 3 per request\r\n",
+    "reply:CLIENT_ERROR too many keys: at most 3 per request\r\n",
+    "req:set k 0 0 1 noreply\r\nx\r\n",
+  ]);
+});
+
+Deno.test("a get line may be as long as maxKeys keys of 250 bytes make, and no longer", () => {
+  const keys = Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(250, "k")).join(" ");
+  const parser = new TextRequestParser({ maxKeys: 10 });
+  assert.deepEqual(parser.push(encoder.encode(`get ${keys}`)), []);
+  const [request] = parser.push(encoder.encode("\r\n")) as TextRequest[];
+  assert.equal(request.keys.length, 10);
+
+  const longer = new TextRequestParser({ maxKeys: 10 });
+  assert.deepEqual(describe(longer.push(encoder.encode(`get ${keys} ${"k".repeat(300)}`))), [
+    "close:CLIENT_ERROR line too long\r\n",
+  ]);
 });

@@ -16,14 +16,27 @@ import {
 import { buildLine } from "./request_lines.ts";
 import { TextRequest } from "./text_request.ts";
 
+/** The longest key memcached accepts. */
+const MAX_KEY_LENGTH = 250;
+/** The longest value length memcached accepts on a storage line (INT_MAX - 2). */
+const MAX_VALUE_LENGTH = 0x7ffffffd;
+
 /** Limits a parser applies to one client's stream. */
 export interface TextParserLimits {
   /** The largest value a storage command may carry, in bytes. Default 1 MiB, as memcached. */
   maxItemSize: number;
   /** The longest command line, `\r\n` included, except retrieval lines. Default 2048. */
   maxLineLength: number;
-  /** The longest `get`/`gets`/`gat`/`gats` line. Default 2 MiB. */
+  /**
+   * The longest `get`/`gets`/`gat`/`gats` line. Default: what `maxKeys` keys of 250 bytes need,
+   * so that a get is refused for its key count, never for its length.
+   */
   maxRetrievalLineLength: number;
+  /**
+   * The most keys one retrieval may name; more are answered with a `CLIENT_ERROR` and the
+   * connection stays in step. Default 10,000.
+   */
+  maxKeys: number;
   /**
    * A value over `maxItemSize` but at most this size is read and dropped, so the stream stays in
    * step; a larger one closes the connection at once. Default 64 MiB.
@@ -35,9 +48,15 @@ export interface TextParserLimits {
 export const DEFAULT_TEXT_LIMITS: Readonly<TextParserLimits> = {
   maxItemSize: 1024 * 1024,
   maxLineLength: 2048,
-  maxRetrievalLineLength: 2 * 1024 * 1024,
+  maxRetrievalLineLength: retrievalLineLength(10_000),
+  maxKeys: 10_000,
   maxSwallowSize: 64 * 1024 * 1024,
 };
+
+/** The longest retrieval line `maxKeys` keys of the longest length make, with room to spare. */
+function retrievalLineLength(maxKeys: number): number {
+  return maxKeys * (MAX_KEY_LENGTH + 1) + 32;
+}
 
 /** The parser gave up on the stream: send `reply` if there is one, then close the connection. */
 export class ProtocolClose {
@@ -59,7 +78,6 @@ export type ParsedItem = TextRequest | Uint8Array | ProtocolClose;
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
-const MAX_KEY_LENGTH = 250;
 const NOREPLY = new TextEncoder().encode("noreply");
 const DELETE = new TextEncoder().encode("delete");
 const LINE_TOO_LONG = replyLine("CLIENT_ERROR line too long");
@@ -84,7 +102,11 @@ const EMPTY_DATA = new Uint8Array(0);
  */
 export class TextRequestParser {
   readonly #limits: TextParserLimits;
-  #buf = new Uint8Array(16 * 1024);
+  /** Tokens a line is split into at most: enough for `gats <exptime>`, maxKeys keys, and one. */
+  readonly #maxTokens: number;
+  readonly #tooManyKeys: Uint8Array;
+  /** Unparsed bytes: small at first, doubled whenever a request needs more. */
+  #buf = new Uint8Array(2 * 1024);
   #start = 0;
   #end = 0;
   /** Where the search for the current line's `\n` resumes. */
@@ -104,7 +126,14 @@ export class TextRequestParser {
    * @param limits Overrides of {@linkcode DEFAULT_TEXT_LIMITS}.
    */
   constructor(limits: Partial<TextParserLimits> = {}) {
-    this.#limits = { ...DEFAULT_TEXT_LIMITS, ...limits };
+    const maxKeys = limits.maxKeys ?? DEFAULT_TEXT_LIMITS.maxKeys;
+    this.#limits = {
+      ...DEFAULT_TEXT_LIMITS,
+      maxRetrievalLineLength: retrievalLineLength(maxKeys),
+      ...limits,
+    };
+    this.#maxTokens = Math.max(maxKeys + 3, 8);
+    this.#tooManyKeys = replyLine(`CLIENT_ERROR too many keys: at most ${maxKeys} per request`);
   }
 
   /** Bytes received and not yet parsed into a request. */
@@ -207,8 +236,10 @@ export class TextRequestParser {
     const contentEnd = lf > lineStart && buf[lf - 1] === CR ? lf - 1 : lf;
     const starts = this.#tokenStarts;
     const ends = this.#tokenEnds;
+    const maxTokens = this.#maxTokens;
     let n = 0;
-    for (let i = lineStart; i < contentEnd;) {
+    // Past maxTokens the line is an error whatever follows, so the rest is not split.
+    for (let i = lineStart; i < contentEnd && n < maxTokens;) {
       while (i < contentEnd && buf[i] === SPACE) i++;
       if (i === contentEnd) break;
       starts[n] = i;
@@ -227,6 +258,9 @@ export class TextRequestParser {
       case Command.Get:
       case Command.Gets:
         if (n < 2) return this.#reply(out, lineLength, false, ERROR);
+        if (n - 1 > this.#limits.maxKeys) {
+          return this.#reply(out, lineLength, false, this.#tooManyKeys);
+        }
         return this.#emitKeyed(code, n, 1, n, lineLength, false, out);
       case Command.Gat:
       case Command.Gats:
@@ -237,6 +271,9 @@ export class TextRequestParser {
           return this.#reply(out, lineLength, false, INVALID_EXPTIME);
         }
         if (n === 2) return this.#reply(out, lineLength, false, END);
+        if (n - 2 > this.#limits.maxKeys) {
+          return this.#reply(out, lineLength, false, this.#tooManyKeys);
+        }
         return this.#emitKeyed(code, n, 2, n, lineLength, false, out);
       case Command.Incr:
       case Command.Decr:
@@ -381,7 +418,7 @@ export class TextRequestParser {
       this.#consume(lineLength);
       return true;
     }
-    const valueLength = n < 3 ? -1 : parseUnsigned(this.#buf, starts[2], ends[2], 0x7ffffffd);
+    const valueLength = n < 3 ? -1 : parseUnsigned(this.#buf, starts[2], ends[2], MAX_VALUE_LENGTH);
     if (valueLength < 0) return this.#reply(out, lineLength, false, BAD_COMMAND_LINE);
     const total = lineLength + valueLength + 2;
     if (valueLength > this.#limits.maxItemSize) {
@@ -460,10 +497,15 @@ export class TextRequestParser {
       return this.#reply(out, lineLength, false, ERROR);
     }
     const valueLength = parseUnsigned(buf, starts[4], ends[4], Number.MAX_SAFE_INTEGER);
+    if (valueLength < 0 || valueLength > MAX_VALUE_LENGTH) {
+      // Negative, not a number, or past what memcached can store: the bytes that follow cannot
+      // be told from data, so the stream cannot be kept in step.
+      this.#close(out, "the value length is not a number up to 2147483645", BAD_COMMAND_LINE);
+      return false;
+    }
     const valid = this.#isKey(starts[1], ends[1]) &&
       parseUnsigned(buf, starts[2], ends[2], 0xffffffff) >= 0 &&
       isInt32(buf, starts[3], ends[3]) &&
-      valueLength >= 0 && valueLength <= 0x7ffffffd &&
       (!isCas || isUint64(buf, starts[5], ends[5]));
     if (!valid) return this.#reply(out, lineLength, noreply, BAD_COMMAND_LINE);
     const total = lineLength + valueLength + 2;
