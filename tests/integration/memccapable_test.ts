@@ -23,7 +23,7 @@ Deno.test("libmemcached's memccapable passes all its binary tests through the pr
       stderr: "piped",
     }).output();
     const output = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
-    // libmemcached-tools 1.1 has 27 binary tests; memcached 1.6.18 itself passes the same 27.
+    // libmemcached-tools 1.1.4 has 27 binary tests; memcached 1.6.18 itself passes the same 27.
     assert.equal(output.match(/\[pass\]/g)?.length, 27, output);
     assert.doesNotMatch(output, /\[fail\]/);
     assert.match(output, /All tests passed/);
