@@ -67,6 +67,14 @@ const SHAPES = new Map<number, Shape>([
 const PLAIN = encoder.encode("PLAIN");
 const AUTHENTICATED = encoder.encode("Authenticated");
 
+/** The big-endian unsigned 64-bit number at `buf[at..at+8)`: a cas, most often 0. */
+function uint64(buf: Uint8Array, at: number): bigint {
+  const high = ((buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]) >>> 0;
+  const low = ((buf[at + 4] << 24) | (buf[at + 5] << 16) | (buf[at + 6] << 8) | buf[at + 7]) >>> 0;
+  if (high === 0 && low === 0) return 0n;
+  return (BigInt(high) << 32n) | BigInt(low);
+}
+
 /** True for the SASL opcodes. */
 function isSasl(opcode: number): boolean {
   return opcode >= Opcode.SaslListMechs && opcode <= Opcode.SaslStep;
@@ -186,11 +194,12 @@ export class BinaryRequestParser {
       this.#close(out, `bad magic byte 0x${buf[s].toString(16)}`, null);
       return false;
     }
-    const view = new DataView(buf.buffer, buf.byteOffset + s, HEADER_SIZE);
     const opcode = buf[s + 1];
-    const keyLength = view.getUint16(2);
+    const keyLength = (buf[s + 2] << 8) | buf[s + 3];
     const extrasLength = buf[s + 4];
-    const bodyLength = view.getUint32(8);
+    const bodyLength =
+      ((buf[s + 8] << 24) | (buf[s + 9] << 16) | (buf[s + 10] << 8) | buf[s + 11]) >>>
+      0;
     const opaque = buf.slice(s + 12, s + 16);
     const total = HEADER_SIZE + bodyLength;
     const loud = loudOpcode(opcode);
@@ -234,7 +243,7 @@ export class BinaryRequestParser {
     const request: BinaryRequest = {
       opcode,
       opaque,
-      cas: view.getBigUint64(16),
+      cas: uint64(buf, s + 16),
       extras: body.subarray(0, extrasLength),
       key: body.subarray(extrasLength, extrasLength + keyLength),
       value: body.subarray(extrasLength + keyLength),

@@ -15,8 +15,10 @@ export interface ResponseParts {
   status?: number;
   /** The cas unique; 0 by default. */
   cas?: bigint;
-  /** The extras, such as the 4-byte flags of a get. */
+  /** The extras. */
   extras?: Uint8Array;
+  /** A get's client flags, sent as 4 bytes of extras; in place of `extras`. */
+  flags?: number;
   /** The key, for `GetK` and stats. */
   key?: Uint8Array;
   /** The value. */
@@ -39,23 +41,25 @@ export function binaryResponse(
   opaque: Uint8Array,
   parts: ResponseParts,
 ): Uint8Array {
-  const extras = parts.extras ?? EMPTY;
+  const flags = parts.flags;
+  const extrasLength = flags === undefined ? (parts.extras?.length ?? 0) : 4;
   const key = parts.key ?? EMPTY;
   const value = parts.value ?? EMPTY;
-  const body = extras.length + key.length + value.length;
+  const body = extrasLength + key.length + value.length;
   const out = new Uint8Array(HEADER_SIZE + body);
   const view = new DataView(out.buffer);
   out[0] = RESPONSE_MAGIC;
   out[1] = opcode;
   view.setUint16(2, key.length);
-  out[4] = extras.length;
+  out[4] = extrasLength;
   view.setUint16(6, parts.status ?? 0);
   view.setUint32(8, body);
   out.set(opaque, 12);
-  view.setBigUint64(16, parts.cas ?? 0n);
-  out.set(extras, HEADER_SIZE);
-  out.set(key, HEADER_SIZE + extras.length);
-  out.set(value, HEADER_SIZE + extras.length + key.length);
+  if (parts.cas !== undefined && parts.cas !== 0n) view.setBigUint64(16, parts.cas);
+  if (flags !== undefined) view.setUint32(HEADER_SIZE, flags);
+  else if (parts.extras !== undefined) out.set(parts.extras, HEADER_SIZE);
+  out.set(key, HEADER_SIZE + extrasLength);
+  out.set(value, HEADER_SIZE + extrasLength + key.length);
   return out;
 }
 

@@ -123,13 +123,6 @@ function failureStatus(opcode: number, reply: MetaReply): number {
   return Status.InternalError;
 }
 
-/** The 4-byte big-endian flags extra of a get response. */
-function flagsExtra(flags: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, flags);
-  return out;
-}
-
 /** A counter's decimal value as the 8 big-endian bytes an incr response carries. */
 function counterValue(digits: Uint8Array): Uint8Array {
   const out = new Uint8Array(8);
@@ -156,7 +149,7 @@ function responder(request: BinaryRequest): (reply: Uint8Array) => Uint8Array {
       if (isGet) {
         return binaryResponse(opcode, opaque, {
           cas: reply.cas,
-          extras: flagsExtra(reply.flags),
+          flags: reply.flags,
           key: withKey ? key : undefined,
           value: loud === Opcode.Touch ? undefined : reply.data,
         });
