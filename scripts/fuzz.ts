@@ -1,12 +1,12 @@
 /**
- * `deno task fuzz`: throws random and mutated text-protocol input at memrelay, with memcached
+ * `deno task fuzz`: throws random and mutated input at memrelay (text, meta or binary), with memcached
  * behind it, for as long as asked, and reports inputs tried per minute and the proxy's peak RSS.
  * Each case goes on its own connection; its replies must be memcached's, whole, or a close,
  * and a fresh connection must be served after it. A failing case prints its seed; rerun with
  * `--seed <seed> --cases 1` to replay it.
  *
  * ```sh
- * deno task fuzz --duration 600 [--seed N] [--concurrency 2] [--cases N]
+ * deno task fuzz --duration 600 [--protocol text|meta|binary] [--seed N] [--concurrency 2] [--cases N]
  * ```
  *
  * It needs `memcached` on the PATH.
@@ -21,13 +21,23 @@ import { startCliProxy } from "../tests/helpers/proxy.ts";
 import { TextClient } from "../tests/helpers/text_client.ts";
 import { fuzz, type FuzzReport } from "../tests/fuzz/runner.ts";
 import { textProtocol } from "../tests/fuzz/text_protocol.ts";
+import { metaProtocol } from "../tests/fuzz/meta_protocol.ts";
+import { binaryProtocol } from "../tests/fuzz/binary_protocol.ts";
+import type { FuzzProtocol } from "../tests/fuzz/protocol.ts";
 
-const USAGE = "usage: deno task fuzz [--duration SECONDS] [--seed N] [--concurrency N] [--cases N]";
+const USAGE = "usage: deno task fuzz [--duration SECONDS] [--protocol text|meta|binary] " +
+  "[--seed N] [--concurrency N] [--cases N]";
+const PROTOCOLS = new Map<string, FuzzProtocol>([
+  ["text", textProtocol],
+  ["meta", metaProtocol],
+  ["binary", binaryProtocol],
+]);
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
     duration: { type: "string", default: "300" },
+    protocol: { type: "string", default: "text" },
     seed: { type: "string" },
     concurrency: { type: "string", default: "1" },
     cases: { type: "string" },
@@ -46,6 +56,11 @@ const number = (text: string | undefined, name: string): number | undefined => {
   }
   return Number(text);
 };
+const protocol = PROTOCOLS.get(values.protocol);
+if (protocol === undefined) {
+  console.error(`fuzz: --protocol is text, meta or binary, not "${values.protocol}"\n${USAGE}`);
+  Deno.exit(2);
+}
 const durationMs = number(values.duration, "duration")! * 1000;
 const seed = number(values.seed, "seed") ?? Math.floor(Math.random() * 2 ** 31);
 const concurrency = Math.max(1, number(values.concurrency, "concurrency")!);
@@ -58,7 +73,9 @@ proxy.child.status.then(() => exited = true);
 await resetPeak(proxy.child.pid);
 const start = await memoryOf(proxy.child.pid);
 console.log(
-  `fuzzing memrelay (pid ${proxy.child.pid}, port ${proxy.port}, RSS ${start.rss.toFixed(0)} ` +
+  `fuzzing memrelay's ${protocol.name} protocol (pid ${proxy.child.pid}, port ${proxy.port}, RSS ${
+    start.rss.toFixed(0)
+  } ` +
     `MiB) for ${durationMs / 1000} s, seed ${seed}, ${concurrency} at a time`,
 );
 
@@ -78,7 +95,7 @@ let reports: FuzzReport[] = [];
 try {
   reports = await Promise.all(
     Array.from({ length: concurrency }, (_, k) =>
-      fuzz(textProtocol, {
+      fuzz(protocol, {
         port: proxy.port,
         seed: (seed + k * 0x10000000) >>> 0,
         durationMs,

@@ -2,7 +2,7 @@ import type { Backend } from "../backend/backend.ts";
 import type { BackendError, ReplyHandler } from "../backend/reply_handler.ts";
 import { startsWith } from "../protocol/bytes.ts";
 import { addItemRequest, itemStateRequest, parseItemState } from "../protocol/text/item_state.ts";
-import { STORED } from "../protocol/text/replies.ts";
+import { replyLine, STORED } from "../protocol/text/replies.ts";
 import { deleteBytes } from "../protocol/text/request_lines.ts";
 import { ReplyKind } from "../protocol/text/response_parser.ts";
 import type { WriteTracker } from "./write_tracker.ts";
@@ -35,6 +35,7 @@ export interface CopySpec {
   since: number;
 }
 
+const HD = replyLine("HD");
 const DELETE_TAG = 0;
 const READ_TAG = 1;
 const STORE_TAG = 2;
@@ -43,7 +44,8 @@ const AFFINITY = 0;
 
 /**
  * Copies one key from a replica to another: `delete` on the target if asked, `mg <key> v f t`
- * on the source, then `add` with the same value, flags and remaining TTL on the target. `add`
+ * on the source, then `add` with the same value, flags and remaining TTL on the target (their
+ * meta forms for a key that is not plain; see `item_state.ts`). `add`
  * never overwrites a value a client stored meanwhile, and the {@linkcode WriteTracker} stops
  * the copy when a client wrote or deleted the key after `since`, so a copy never resurrects a
  * deleted key or brings back an older value.
@@ -69,7 +71,7 @@ export class CopyJob implements ReplyHandler {
   start(): void {
     const spec = this.#spec;
     if (spec.deleteFirst) {
-      spec.target.send(deleteBytes(spec.key), ReplyKind.Line, this, DELETE_TAG, AFFINITY);
+      spec.target.send(deleteBytes(spec.key), ReplyKind.Meta, this, DELETE_TAG, AFFINITY);
     } else {
       this.#read();
     }
@@ -89,7 +91,8 @@ export class CopyJob implements ReplyHandler {
     const spec = this.#spec;
     const outcome = this.#outcome;
     if (tag === DELETE_TAG) {
-      outcome.deleted = reply[0] === 0x44 || reply[0] === 0x4e; // DELETED, NOT_FOUND
+      // DELETED, NOT_FOUND; or HD, NF for a key deleted with md
+      outcome.deleted = reply[0] === 0x44 || reply[0] === 0x4e || startsWith(reply, HD);
       if (outcome.deleted) this.#read();
       else this.#finish(true);
     } else if (tag === READ_TAG) {
@@ -100,10 +103,10 @@ export class CopyJob implements ReplyHandler {
         outcome.raced = true;
         this.#done(outcome);
       } else {
-        spec.target.send(addItemRequest(spec.key, item), ReplyKind.Line, this, STORE_TAG, AFFINITY);
+        spec.target.send(addItemRequest(spec.key, item), ReplyKind.Meta, this, STORE_TAG, AFFINITY);
       }
     } else {
-      outcome.copied = startsWith(reply, STORED);
+      outcome.copied = startsWith(reply, STORED) || startsWith(reply, HD);
       this.#done(outcome);
     }
   }

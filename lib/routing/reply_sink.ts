@@ -11,3 +11,28 @@ export interface ReplySink {
   /** A number that is the same for all of this client's requests, to pin it to one connection. */
   readonly affinity: number;
 }
+
+/**
+ * A sink that turns each reply into what the client expects before passing it on: a meta
+ * quiet mode's suppression, or a binary-protocol response.
+ */
+export class ReshapingSink implements ReplySink {
+  /** The client's connection choice, as the inner sink's. */
+  readonly affinity: number;
+
+  /**
+   * @param inner The client's sink.
+   * @param reshape Turns a server's reply into the client's.
+   */
+  constructor(
+    readonly inner: ReplySink,
+    readonly reshape: (reply: Uint8Array) => Uint8Array,
+  ) {
+    this.affinity = inner.affinity;
+  }
+
+  /** Reshapes `reply`, then delivers it. */
+  complete(seq: number, reply: Uint8Array): void {
+    this.inner.complete(seq, this.reshape(reply));
+  }
+}

@@ -1,40 +1,29 @@
 import type { BackendError, ReplyHandler } from "../backend/reply_handler.ts";
-import { startsWith } from "../protocol/bytes.ts";
-import { Command } from "../protocol/text/command.ts";
-import { itemStateRequest, parseItemState, setItemRequest } from "../protocol/text/item_state.ts";
-import { STORED, TOUCHED } from "../protocol/text/replies.ts";
-import { deleteBytes, forwardBytes, setBytes } from "../protocol/text/request_lines.ts";
+import { parseItemState } from "../protocol/text/item_state.ts";
 import { ReplyKind, type ReplyKindCode } from "../protocol/text/response_parser.ts";
-import type { TextRequest } from "../protocol/text/text_request.ts";
 import { failureReply } from "./failure_reply.ts";
 import type { Pool } from "./pool.ts";
 import type { ReplySink } from "./reply_sink.ts";
+import { AWAIT_STATE, type WriteRule } from "./write_rule.ts";
 
-const encoder = new TextEncoder();
-const SERVER_ERROR = encoder.encode("SERVER_ERROR");
 const EMPTY = new Uint8Array(0);
 
 /** Tags of the requests an operation sends: the primary's, then backup pool i's is `BACKUP + i`. */
 const PRIMARY = 0;
-/** `mg` after an `incr`/`decr` on the primary: the result, with its flags and TTL. */
+/** The state read after the command on the primary (`incr`/`decr`, `ma`): for the backups. */
 const PRIMARY_STATE = 1;
 const BACKUP = 2;
 
 /**
- * A command that changes one key: storage commands, `delete`, `incr`/`decr` and `touch`.
+ * A command that changes one key, in any protocol: its {@linkcode WriteRule} says what the
+ * primary gets and what the backups get once the primary has answered (`textWriteRule`,
+ * `metaWriteRule`).
  *
  * The primary gets the command first and its reply goes to the client at once. What the primary
- * did then decides what the backups get, so a backup never takes a write its primary refused:
- * - `add`, `replace`, `cas` that stored: a plain `set` of the same value (cas uniques differ
- *   from server to server);
- * - `set`, `append`, `prepend`, `touch` that succeeded: the same command;
- * - `incr`, `decr` that succeeded: a `set` of the primary's result with its flags and TTL (read
- *   with `mg` right after, on the same connection), so a delta is never applied twice and a
- *   backup that lacked the key gets it;
- * - `delete`: the same command, whatever the primary answered, since a backup may still hold a
- *   key its primary lost;
- * - a storage command the primary failed with `SERVER_ERROR` (memcached then drops the old
- *   value): a `delete`, so no backup keeps the old value.
+ * did then decides what the backups get, so a backup never takes a write its primary refused.
+ * A write whose result the backups need (an `incr`, an `ma`) reads the item right after, on the
+ * same connection, and the client's reply waits for that read, so the backups get the result
+ * before any later write of this client.
  *
  * Backup writes are sent in the order primary replies arrive, so each backup sees one client's
  * writes in the order that client made them. When the primary fails, the command goes to the
@@ -43,45 +32,39 @@ const BACKUP = 2;
  */
 export class WriteOperation implements ReplyHandler {
   readonly #pool: Pool;
-  readonly #request: TextRequest;
+  readonly #rule: WriteRule;
   readonly #sink: ReplySink;
   readonly #seq: number;
   readonly #hash: number;
-  readonly #bytes: Uint8Array;
   /** Requests sent and not yet answered; the write is over for the tracker at 0. */
   #outstanding = 0;
   /** Replicas asked after the primary failed and not yet answered; -1 before the primary fails. */
   #fallbackPending = -1;
   #firstFailure: BackendError | null = null;
-  /** Whether the primary's state follows the command, for the backups (`incr`/`decr`). */
-  #readsState = false;
-  /** An `incr`/`decr` result, held until the primary's state for the backups arrives. */
+  /** A reply held until the primary's state for the backups arrives. */
   #heldReply: Uint8Array | null = null;
 
   /**
    * @param pool Where the key lives.
-   * @param request The parsed command.
+   * @param rule What to send, and what the backups get.
    * @param sink Where the reply goes.
    * @param seq The request's number for `sink`.
    */
-  constructor(pool: Pool, request: TextRequest, sink: ReplySink, seq: number) {
+  constructor(pool: Pool, rule: WriteRule, sink: ReplySink, seq: number) {
     this.#pool = pool;
-    this.#request = request;
+    this.#rule = rule;
     this.#sink = sink;
     this.#seq = seq;
-    this.#hash = pool.hashOf(request.keys[0]);
-    this.#bytes = forwardBytes(request);
+    this.#hash = pool.hashOf(rule.key);
   }
 
   /** Sends the command to the key's primary. */
   start(): void {
     const replication = this.#pool.replication;
     replication?.tracker.begin(this.#hash);
-    this.#send(0, this.#bytes, ReplyKind.Line, PRIMARY);
-    const command = this.#request.command;
-    if (replication !== null && (command === Command.Incr || command === Command.Decr)) {
-      this.#readsState = true;
-      this.#send(0, itemStateRequest(this.#request.keys[0]), ReplyKind.Meta, PRIMARY_STATE);
+    this.#send(0, this.#rule.bytes, this.#rule.replyKind, PRIMARY);
+    if (replication !== null && this.#rule.stateRequest !== null) {
+      this.#send(0, this.#rule.stateRequest, ReplyKind.Meta, PRIMARY_STATE);
     }
   }
 
@@ -90,14 +73,16 @@ export class WriteOperation implements ReplyHandler {
     if (tag === PRIMARY) {
       if (this.#pool.backups.length === 0) {
         this.#reply(reply);
-      } else if (this.#readsState && isNumber(reply)) {
-        this.#heldReply = reply; // the backups wait for the primary's state
       } else {
-        // Backup writes are queued before the reply is delivered: a flush_all barrier waits for
-        // the reply, and must find them already queued.
-        const backupBytes = this.#backupWrite(reply);
-        if (backupBytes !== null) this.#sendToBackups(backupBytes);
-        this.#reply(reply);
+        const backupBytes = this.#rule.afterPrimary(reply);
+        if (backupBytes === AWAIT_STATE) {
+          this.#heldReply = reply; // the backups wait for the primary's state
+        } else {
+          // Backup writes are queued before the reply is delivered: a flush_all barrier waits
+          // for the reply, and must find them already queued.
+          if (backupBytes !== null) this.#sendToBackups(backupBytes);
+          this.#reply(reply);
+        }
       }
     } else if (tag === PRIMARY_STATE) {
       this.#releaseHeld(parseItemState(reply));
@@ -118,7 +103,7 @@ export class WriteOperation implements ReplyHandler {
       // key is replayed. (After PRIMARY_STATE, the primary did apply it, and holds the newest.)
       const replica = tag === PRIMARY ? 0 : tag - BACKUP + 1;
       const server = pool.group(replica).indexOf(this.#hash);
-      pool.replication?.missed(replica, server, this.#request.keys[0], this.#hash);
+      pool.replication?.missed(replica, server, this.#rule.key, this.#hash);
     }
     if (tag === PRIMARY) {
       this.#firstFailure = error;
@@ -127,7 +112,7 @@ export class WriteOperation implements ReplyHandler {
       } else {
         pool.stats.failovers++;
         this.#fallbackPending = pool.backups.length;
-        this.#sendToBackups(this.#bytes);
+        this.#sendToBackups(this.#rule.bytes, this.#rule.replyKind);
       }
     } else if (tag === PRIMARY_STATE) {
       this.#releaseHeld(null);
@@ -138,16 +123,15 @@ export class WriteOperation implements ReplyHandler {
   }
 
   /**
-   * Sends the backups the primary's state after an `incr`/`decr`, then the client its result.
-   * Without the state (the key is gone, or the read failed) the backups delete the key: they
-   * must not keep the value from before the change.
+   * Sends the backups what the primary's state calls for, then the client its reply. Without
+   * the state (the key is gone, or the read failed) the backups delete the key: they must not
+   * keep the value from before the change.
    */
   #releaseHeld(item: ReturnType<typeof parseItemState>): void {
     const held = this.#heldReply;
     if (held === null) return;
     this.#heldReply = null;
-    const key = this.#request.keys[0];
-    this.#sendToBackups(item === null ? deleteBytes(key) : setItemRequest(key, item));
+    this.#sendToBackups(this.#rule.fromState(item));
     this.#reply(held);
   }
 
@@ -161,41 +145,17 @@ export class WriteOperation implements ReplyHandler {
   }
 
   #reply(reply: Uint8Array): void {
-    this.#sink.complete(this.#seq, this.#request.noreply ? EMPTY : reply);
+    this.#sink.complete(this.#seq, this.#rule.noreply ? EMPTY : reply);
   }
 
-  #sendToBackups(bytes: Uint8Array): void {
+  /**
+   * Sends `bytes` to the key's server in every backup pool. What the proxy makes for backups
+   * may be a meta command (a key that is not plain, a meta write), so its reply is framed as
+   * meta, which frames every one-line text reply too.
+   */
+  #sendToBackups(bytes: Uint8Array, kind: ReplyKindCode = ReplyKind.Meta): void {
     for (let i = 1; i <= this.#pool.backups.length; i++) {
-      this.#send(i, bytes, ReplyKind.Line, BACKUP + i - 1);
+      this.#send(i, bytes, kind, BACKUP + i - 1);
     }
   }
-
-  /** What the backups get after the primary answered `reply`, or null for nothing. */
-  #backupWrite(reply: Uint8Array): Uint8Array | null {
-    const request = this.#request;
-    switch (request.command) {
-      case Command.Set:
-      case Command.Append:
-      case Command.Prepend:
-        if (startsWith(reply, STORED)) return this.#bytes;
-        return startsWith(reply, SERVER_ERROR) ? deleteBytes(request.keys[0]) : null;
-      case Command.Add:
-      case Command.Replace:
-      case Command.Cas:
-        if (startsWith(reply, STORED)) return setBytes(request);
-        return startsWith(reply, SERVER_ERROR) ? deleteBytes(request.keys[0]) : null;
-      case Command.Incr:
-      case Command.Decr:
-        return null; // a number is held for the state; anything else changed nothing
-      case Command.Touch:
-        return startsWith(reply, TOUCHED) ? this.#bytes : null;
-      default: // delete
-        return this.#bytes;
-    }
-  }
-}
-
-/** True for the reply of an `incr`/`decr` that changed the value. */
-function isNumber(reply: Uint8Array): boolean {
-  return reply[0] >= 0x30 && reply[0] <= 0x39;
 }

@@ -1,4 +1,6 @@
 import { concatBytes, writeAll } from "../protocol/bytes.ts";
+import { BinaryRequestParser } from "../protocol/binary/binary_parser.ts";
+import { REQUEST_MAGIC } from "../protocol/binary/opcodes.ts";
 import { Command, isRetrieval } from "../protocol/text/command.ts";
 import {
   type ParsedItem,
@@ -77,14 +79,18 @@ let nextAffinity = 0;
 
 /**
  * One client connection: reads and parses its requests, hands them to the router, and writes
- * the replies back in request order, all that are ready in one write.
+ * the replies back in request order, all that are ready in one write. A client whose first
+ * byte is 0x80 speaks the binary protocol: its requests reach the router as meta commands that
+ * answer in binary (`binary_to_meta.ts`), so the rest of the session is the same.
  */
 export class ClientSession implements ReplySink {
   /** This client's connection choice on every backend. */
   readonly affinity: number = nextAffinity++;
   readonly #conn: Deno.Conn;
   readonly #context: SessionContext;
-  readonly #parser: TextRequestParser;
+  /** The text parser (meta included), until a first byte of 0x80 makes it the binary one. */
+  #parser: TextRequestParser | BinaryRequestParser;
+  #firstRead = true;
   /** Checks credentials until the client has authenticated; then null. */
   #auth: TextAuthParser | null = null;
   #authFailureLogged = false;
@@ -175,6 +181,7 @@ export class ClientSession implements ReplySink {
         stats.bytesRead += n;
         this.#lastActive = Date.now();
         const chunk = buf.subarray(0, n);
+        if (this.#firstRead) this.#detectProtocol(chunk[0]);
         this.#queue = this.#auth === null ? this.#parser.push(chunk) : this.#authenticate(chunk);
         this.#queueAt = 0;
         // The parsers copy what they keep, so the buffer can be replaced now.
@@ -185,6 +192,26 @@ export class ClientSession implements ReplySink {
     }
     this.#closing = true;
     if (this.#head === this.#next) this.#close();
+  }
+
+  /**
+   * Picks the protocol from the first byte, as memcached does: 0x80 is a binary request's
+   * magic byte, anything else starts a text (or meta) command. A binary client authenticates
+   * with SASL `PLAIN`, which its parser checks, not with the text protocol's `set`.
+   */
+  #detectProtocol(first: number): void {
+    this.#firstRead = false;
+    if (first !== REQUEST_MAGIC) return;
+    const context = this.#context;
+    this.#auth = null;
+    this.#parser = new BinaryRequestParser(
+      {
+        version: context.version,
+        statsReply: context.statsReply,
+        authenticate: context.authenticate ? this.#checkCredentials : null,
+      },
+      context.limits,
+    );
   }
 
   /** True when the client may not have more dispatched until some of its replies are taken. */

@@ -11,6 +11,12 @@ const LF = 10;
 const REPLY_LINE =
   /^(ERROR|STORED|NOT_STORED|EXISTS|NOT_FOUND|DELETED|TOUCHED|OK|END|\d+|(CLIENT_ERROR|SERVER_ERROR) [\x20-\x7e]*|VERSION [\x20-\x7e]+|STAT \S+ [\x20-\x7e]*)$/;
 
+/**
+ * A meta reply line other than `VA` (the text port speaks meta too): a code and its flags, or
+ * `ME` and its key's state. Flags echo what the client sent, whatever bytes those were.
+ */
+const META_LINE = /^((HD|EN|NF|NS|EX|MN)( .*)?|ME .+)$/s;
+
 /** Words and numbers that parsers trip on. */
 const VOCABULARY = [
   "get",
@@ -120,7 +126,10 @@ function chunked(random: SeededRandom, bytes: Uint8Array): Uint8Array[] {
   return chunks;
 }
 
-/** Checks a stream of memcached text replies; null when every reply is whole and valid. */
+/**
+ * Checks a stream of replies on memcached's text port, meta replies included; null when every
+ * reply is whole and valid.
+ */
 export function checkTextReplies(bytes: Uint8Array): string | null {
   let at = 0;
   while (at < bytes.length) {
@@ -143,7 +152,15 @@ export function checkTextReplies(bytes: Uint8Array): string | null {
         return `a VALUE of ${length} bytes not ended by \\r\\n`;
       }
       at = lf + 2;
-    } else if (!REPLY_LINE.test(line)) {
+    } else if (line.startsWith("VA ")) {
+      const length = Number(/^VA (\d+)/.exec(line)?.[1] ?? NaN);
+      if (!Number.isInteger(length)) return `a bad VA line ${JSON.stringify(line.slice(0, 80))}`;
+      lf = at + length;
+      if (lf + 2 > bytes.length || bytes[lf] !== CR || bytes[lf + 1] !== LF) {
+        return `a VA of ${length} bytes not ended by \\r\\n`;
+      }
+      at = lf + 2;
+    } else if (!REPLY_LINE.test(line) && !META_LINE.test(line)) {
       return `not a memcached reply: ${JSON.stringify(line.slice(0, 80))}`;
     }
   }

@@ -28,3 +28,9 @@ Deno.test("the fuzzer's cases are the same for the same seed", () => {
     assert.deepEqual(a, b);
   }
 });
+
+Deno.test("the fuzzer's checker takes meta replies, which the text port also sends", () => {
+  assert.equal(check("HD c5 O\x01x\r\nVA 2 f0\r\nhi\r\nEN\r\nMN\r\nME k exp=-1 la=0\r\n"), null);
+  assert.equal(check("VA 5\r\nhi\r\n"), "a VA of 5 bytes not ended by \\r\\n");
+  assert.equal(check("XY\r\n"), 'not a memcached reply: "XY"');
+});

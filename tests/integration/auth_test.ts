@@ -4,6 +4,8 @@ import { withCluster } from "../helpers/cluster.ts";
 import { startMemcached } from "../helpers/memcached.ts";
 import { startCliProxy } from "../helpers/proxy.ts";
 import { TextClient } from "../helpers/text_client.ts";
+import { BinaryClient, setExtras } from "../helpers/binary_client.ts";
+import { Opcode, Status } from "../../lib/protocol/binary/opcodes.ts";
 
 /** Writes an auth file of `alice:s3cret`, mode 600, in a new temporary directory. */
 async function authFile(): Promise<{ path: string; remove(): Promise<void> }> {
@@ -105,5 +107,33 @@ Deno.test("a failed authentication is logged once per connection, never with the
     await file.remove();
     assert.equal(stderr.match(/INFO authentication failed client=127\.0\.0\.1:\d+/g)?.length, 1);
     assert.ok(!/wrong|s3cret|hunter2/.test(stderr), "no password in the log");
+  }
+});
+
+Deno.test("with --auth-file, a binary client authenticates with SASL PLAIN, and is closed if it does not", async () => {
+  const file = await authFile();
+  try {
+    await withCluster({ primaries: 1, flags: ["--auth-file", file.path] }, async ({ proxy }) => {
+      const refused = await BinaryClient.connect(proxy.port);
+      assert.equal((await refused.call(Opcode.Get, { key: "k" })).status, Status.AuthError);
+      assert.equal(await refused.read(), null, "closed after the error");
+      refused.close();
+
+      const c = await BinaryClient.connect(proxy.port);
+      try {
+        assert.equal((await c.call(Opcode.SaslListMechs)).value, "PLAIN");
+        const wrong = await c.call(Opcode.SaslAuth, { key: "PLAIN", value: "\0alice\0nope" });
+        assert.equal(wrong.status, Status.AuthError);
+        const right = await c.call(Opcode.SaslAuth, { key: "PLAIN", value: "\0bob\0hunter2" });
+        assert.equal(right.status, Status.Success);
+        const set = await c.call(Opcode.Set, { key: "k", value: "v", extras: setExtras(0, 0) });
+        assert.equal(set.status, Status.Success);
+        assert.equal((await c.call(Opcode.Get, { key: "k" })).value, "v");
+      } finally {
+        c.close();
+      }
+    });
+  } finally {
+    await file.remove();
   }
 });

@@ -26,6 +26,18 @@ export const Command = {
   Verbosity: 17,
   Stats: 18,
   Quit: 19,
+  /** `mg`: a meta get. */
+  MetaGet: 20,
+  /** `ms`: a meta set, with a data block. */
+  MetaSet: 21,
+  /** `md`: a meta delete. */
+  MetaDelete: 22,
+  /** `ma`: a meta arithmetic (incr/decr). */
+  MetaArithmetic: 23,
+  /** `me`: a meta debug of one key. */
+  MetaDebug: 24,
+  /** `mn`: a meta no-op, answered by the proxy in order. */
+  MetaNoop: 25,
 } as const;
 
 /** One of the values of {@linkcode Command}. */
@@ -51,6 +63,12 @@ const NAMES: ReadonlyArray<readonly [string, CommandCode]> = [
   ["verbosity", Command.Verbosity],
   ["stats", Command.Stats],
   ["quit", Command.Quit],
+  ["mg", Command.MetaGet],
+  ["ms", Command.MetaSet],
+  ["md", Command.MetaDelete],
+  ["ma", Command.MetaArithmetic],
+  ["me", Command.MetaDebug],
+  ["mn", Command.MetaNoop],
 ];
 
 const encoder = new TextEncoder();
@@ -93,6 +111,11 @@ export function commandCode(buf: Uint8Array, start: number, end: number): Comman
 /** True for the commands whose reply is a series of `VALUE` blocks ended by `END`. */
 export function isRetrieval(code: CommandCode): boolean {
   return code <= Command.Gats;
+}
+
+/** True for the meta commands that name a key (`mg`, `ms`, `md`, `ma`, `me`). */
+export function isMetaKeyed(code: CommandCode): boolean {
+  return code >= Command.MetaGet && code <= Command.MetaDebug;
 }
 
 /** True for the commands followed by a data block (`set` … `cas`). */

@@ -1,10 +1,12 @@
 /**
  * The meta-protocol requests and replies the proxy itself sends to servers, to copy one key from
- * a replica to another: `mg <key> v f t` and its `VA` reply.
+ * a replica to another: `mg <key> v f t` and its `VA` reply. A key that cannot go on a command
+ * line as it is (a binary-protocol key may hold spaces) goes in base64, with meta commands.
  *
  * @module
  */
 
+import { encodeBase64Key, isPlainKey } from "../meta/meta_key.ts";
 import { buildLine } from "./request_lines.ts";
 
 const encoder = new TextEncoder();
@@ -13,6 +15,9 @@ const VFT = [encoder.encode("v"), encoder.encode("f"), encoder.encode("t")];
 const ADD = encoder.encode("add");
 const TOUCH = encoder.encode("touch");
 const SET = encoder.encode("set");
+const MS = encoder.encode("ms");
+const BASE64 = encoder.encode("b");
+const MODE_ADD = encoder.encode("ME");
 const SPACE = 0x20;
 const LF = 0x0a;
 
@@ -31,7 +36,8 @@ export interface ItemState {
 
 /** `mg <key> v f t`: the value, flags and remaining TTL of `key`. */
 export function itemStateRequest(key: Uint8Array): Uint8Array {
-  return buildLine([MG, key, ...VFT]);
+  if (isPlainKey(key)) return buildLine([MG, key, ...VFT]);
+  return buildLine([MG, encodeBase64Key(key), BASE64, ...VFT]);
 }
 
 /**
@@ -78,6 +84,18 @@ export function exptimeFor(ttl: number, nowSeconds = Math.floor(Date.now() / 100
 }
 
 function stateLine(command: Uint8Array, key: Uint8Array, item: ItemState): Uint8Array {
+  if (!isPlainKey(key)) {
+    const words = [
+      MS,
+      encodeBase64Key(key),
+      encoder.encode(String(item.data.length - 2)),
+      BASE64,
+      encoder.encode(`F${item.flags}`),
+      encoder.encode(`T${exptimeFor(item.ttl)}`),
+    ];
+    if (command === ADD) words.push(MODE_ADD);
+    return buildLine(words, item.data);
+  }
   const words = [
     command,
     key,
@@ -88,12 +106,15 @@ function stateLine(command: Uint8Array, key: Uint8Array, item: ItemState): Uint8
   return buildLine(words, item.data);
 }
 
-/** `add` of `item` under `key`: stores it only where the key is absent, so never over newer. */
+/**
+ * `add` of `item` under `key`: stores it only where the key is absent, so never over newer. For
+ * a key that is not plain, `ms <base64> <size> b F T ME`, which answers `HD` or `NS`.
+ */
 export function addItemRequest(key: Uint8Array, item: ItemState): Uint8Array {
   return stateLine(ADD, key, item);
 }
 
-/** `set` of `item` under `key`: makes a replica hold what another holds. */
+/** `set` of `item` under `key` (an `ms` for a key that is not plain): makes a replica hold what another holds. */
 export function setItemRequest(key: Uint8Array, item: ItemState): Uint8Array {
   return stateLine(SET, key, item);
 }

@@ -1,9 +1,12 @@
+import { encodeBase64Key, isPlainKey } from "../meta/meta_key.ts";
 import type { TextRequest } from "./text_request.ts";
 
 const SPACE = 0x20;
 const CRLF = new TextEncoder().encode("\r\n");
 const SET = new TextEncoder().encode("set");
 const DELETE = new TextEncoder().encode("delete");
+const MD = new TextEncoder().encode("md");
+const BASE64 = new TextEncoder().encode("b");
 
 /** Joins words with single spaces, ends them with `\r\n`, and appends `data` if given. */
 export function buildLine(words: Uint8Array[], data?: Uint8Array): Uint8Array {
@@ -39,7 +42,11 @@ export function setBytes(request: TextRequest): Uint8Array {
   return buildLine([SET, t[1], t[2], t[3], t[4]], request.data);
 }
 
-/** `delete <key>` for the key of `request`. */
+/**
+ * `delete <key>`; for a key that is not plain, `md <base64> b`, which answers `HD` or `NF`
+ * where `delete` answers `DELETED` or `NOT_FOUND`.
+ */
 export function deleteBytes(key: Uint8Array): Uint8Array {
-  return buildLine([DELETE, key]);
+  if (isPlainKey(key)) return buildLine([DELETE, key]);
+  return buildLine([MD, encodeBase64Key(key), BASE64]);
 }

@@ -1,4 +1,6 @@
-import { Command, type CommandCode, commandCode, isStorage } from "./command.ts";
+import { Command, type CommandCode, commandCode, isMetaKeyed, isStorage } from "./command.ts";
+import { buildMetaRequest, metaRequest, SILENT } from "../meta/meta_request.ts";
+import { decodeBase64Key } from "../meta/meta_key.ts";
 import { isInt32, isUint64, parseUnsigned } from "./numbers.ts";
 import {
   BAD_COMMAND_LINE,
@@ -79,6 +81,10 @@ const SPACE = 0x20;
 const NOREPLY = new TextEncoder().encode("noreply");
 const DELETE = new TextEncoder().encode("delete");
 const LINE_TOO_LONG = replyLine("CLIENT_ERROR line too long");
+const MN = replyLine("MN");
+const META_DELETE = new TextEncoder().encode("md");
+const BASE64_FLAG = new TextEncoder().encode("b");
+const EMPTY_DATA = new Uint8Array(0);
 
 /**
  * An incremental parser of memcached's text protocol, client side. It answers malformed input
@@ -244,6 +250,8 @@ export class TextRequestParser {
     if (code === 0) {
       return this.#reply(out, lineLength, false, ERROR);
     }
+    if (code === Command.MetaNoop) return this.#reply(out, lineLength, false, MN);
+    if (isMetaKeyed(code)) return this.#parseMeta(code, n, lineLength, out);
     const noreply = n > 1 && this.#isNoreply(starts[n - 1], ends[n - 1]);
     if (isStorage(code)) return this.#parseStorage(code, n, lineLength, noreply, out);
     switch (code) {
@@ -382,6 +390,96 @@ export class TextRequestParser {
       raw.subarray(raw.length - 2 - NOREPLY.length, raw.length - 2),
     ];
     return new TextRequest(Command.Delete, raw, tokens, [tokens[1]], true, raw.length);
+  }
+
+  /**
+   * A meta command: `<cmd> <key> <flag>*`, or `ms <key> <datalen> <flag>*` and a data block. Its
+   * flags are left for the server to check: memcached reads (and so drops) the data block of an
+   * `ms` whose flags it refuses. What a server could not keep in step is answered here: a
+   * missing key or data length, a key over 250 bytes, a value over the item size.
+   */
+  #parseMeta(code: CommandCode, n: number, lineLength: number, out: ParsedItem[]): boolean {
+    const starts = this.#tokenStarts;
+    const ends = this.#tokenEnds;
+    if (n < 2) {
+      return this.#reply(
+        out,
+        lineLength,
+        false,
+        code === Command.MetaDebug ? BAD_COMMAND_LINE : ERROR,
+      );
+    }
+    if (ends[1] - starts[1] > MAX_KEY_LENGTH) {
+      return this.#reply(out, lineLength, false, BAD_COMMAND_LINE);
+    }
+    if (code !== Command.MetaSet) {
+      const request = this.#request(code, n, 1, 2, lineLength, lineLength, false);
+      out.push(metaRequest(code, request.raw, request.tokens, lineLength));
+      this.#consume(lineLength);
+      return true;
+    }
+    const valueLength = n < 3 ? -1 : parseUnsigned(this.#buf, starts[2], ends[2], MAX_VALUE_LENGTH);
+    if (valueLength < 0) return this.#reply(out, lineLength, false, BAD_COMMAND_LINE);
+    const total = lineLength + valueLength + 2;
+    if (valueLength > this.#limits.maxItemSize) {
+      if (valueLength > this.#limits.maxSwallowSize) {
+        this.#close(
+          out,
+          `value of ${valueLength} bytes is over the item size limit and too large to skip`,
+          TOO_LARGE,
+        );
+        return false;
+      }
+      out.push(TOO_LARGE);
+      if (this.#isPlainMetaSet(n)) out.push(this.#silentMetaDelete(n));
+      const available = this.#end - this.#start;
+      if (available >= total) {
+        this.#consume(total);
+      } else {
+        this.#skip = total - available;
+        this.#consume(available);
+      }
+      return true;
+    }
+    if (this.#end - this.#start < total) {
+      this.#waitFor = total;
+      this.#scanFrom = this.#start;
+      return false;
+    }
+    if (this.#buf[this.#start + total - 2] !== CR || this.#buf[this.#start + total - 1] !== LF) {
+      return this.#reply(out, total, false, BAD_DATA_CHUNK);
+    }
+    const request = this.#request(code, n, 1, 2, lineLength, total, false);
+    out.push(metaRequest(code, request.raw, request.tokens, lineLength));
+    this.#consume(total);
+    return true;
+  }
+
+  /** True when the `ms` line has no mode flag other than set (`MS`), as memcached's default. */
+  #isPlainMetaSet(n: number): boolean {
+    for (let t = 3; t < n; t++) {
+      const at = this.#tokenStarts[t];
+      const mode = this.#buf[at + 1];
+      if (this.#buf[at] === 0x4d && mode !== 0x53 && mode !== 0x73) return false; // M, S/s
+    }
+    return true;
+  }
+
+  /**
+   * `md <key> [b]` for the key of the `ms` line, its reply dropped: memcached drops the old
+   * value of a key whose new value was too large, and so does the proxy, on every replica.
+   */
+  #silentMetaDelete(n: number): TextRequest {
+    const buf = this.#buf;
+    const keyToken = buf.slice(this.#tokenStarts[1], this.#tokenEnds[1]);
+    const words = [META_DELETE, keyToken];
+    for (let t = 3; t < n; t++) {
+      if (this.#tokenEnds[t] - this.#tokenStarts[t] === 1 && buf[this.#tokenStarts[t]] === 0x62) {
+        words.push(BASE64_FLAG);
+      }
+    }
+    const key = words.length === 3 ? decodeBase64Key(keyToken) ?? keyToken : keyToken;
+    return buildMetaRequest(Command.MetaDelete, words, EMPTY_DATA, key, SILENT);
   }
 
   #parseStorage(

@@ -6,7 +6,8 @@ import type { CommandCode } from "./command.ts";
  *
  * `raw` holds the whole request as the client sent it: the command line and, for storage
  * commands, the data block. Every other field is a view into `raw` or a number, so forwarding
- * the request unchanged is writing `raw`.
+ * the request unchanged is writing `raw`. One exception: a meta command with a base64 key (the
+ * `b` flag) has the decoded key in `keys`, since keys are placed and tracked by their bytes.
  */
 export class TextRequest {
   /**
@@ -18,6 +19,8 @@ export class TextRequest {
    * @param keys The keys the request names, as views into `raw`.
    * @param noreply Whether the client asked for no reply.
    * @param dataStart Where the data block starts in `raw`; `raw.length` when there is none.
+   * @param toClient Turns the server's reply into what the client gets: the meta quiet mode's
+   *   suppression, or a binary-protocol response. Null when the client gets the reply as it is.
    */
   constructor(
     readonly command: CommandCode,
@@ -26,6 +29,7 @@ export class TextRequest {
     readonly keys: Uint8Array[],
     readonly noreply: boolean,
     readonly dataStart: number,
+    readonly toClient: ((reply: Uint8Array) => Uint8Array) | null = null,
   ) {}
 
   /** The data block with its trailing `\r\n`; empty for commands that carry none. */
