@@ -168,3 +168,24 @@ Deno.test("a binary client holding more than four times --max-client-buffer is c
     },
   );
 });
+
+Deno.test("with --idle-timeout, an idle binary client is closed and a busy one is not", async () => {
+  await withCluster({ primaries: 1, flags: ["--idle-timeout", "1"] }, async ({ proxy }) => {
+    const idle = await BinaryClient.connect(proxy.port);
+    const busy = await BinaryClient.connect(proxy.port);
+    try {
+      assert.equal((await idle.call(Opcode.Noop)).status, Status.Success);
+      const started = performance.now();
+      const closed = idle.read();
+      for (let i = 0; i < 8; i++) {
+        assert.equal((await busy.call(Opcode.Noop)).status, Status.Success);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.equal(await closed, null);
+      assert.ok(performance.now() - started >= 1000);
+    } finally {
+      idle.close();
+      busy.close();
+    }
+  });
+});
