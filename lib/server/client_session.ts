@@ -1,6 +1,7 @@
 import { concatBytes, writeAll } from "../protocol/bytes.ts";
 import { BinaryRequestParser } from "../protocol/binary/binary_parser.ts";
-import { REQUEST_MAGIC } from "../protocol/binary/opcodes.ts";
+import { Opcode, REQUEST_MAGIC, Status } from "../protocol/binary/opcodes.ts";
+import { errorResponse } from "../protocol/binary/binary_responses.ts";
 import { Command, isRetrieval } from "../protocol/text/command.ts";
 import {
   type ParsedItem,
@@ -71,6 +72,8 @@ const OVERFLOW_GRACE_MS = 10_000;
 const FIRST_READ_SIZE = 4 * 1024;
 const MAX_READ_SIZE = 64 * 1024;
 const OUT_OF_MEMORY = replyLine("SERVER_ERROR out of memory");
+/** The same for a binary client: it answers no one request, so it has a noop's opcode. */
+const BINARY_OUT_OF_MEMORY = errorResponse(Opcode.Noop, new Uint8Array(4), Status.OutOfMemory);
 /** Marks the slot after which the connection closes (`quit`, or a protocol violation). */
 const CLOSE = new Uint8Array(0);
 const EMPTY = new Uint8Array(0);
@@ -91,6 +94,8 @@ export class ClientSession implements ReplySink {
   /** The text parser (meta included), until a first byte of 0x80 makes it the binary one. */
   #parser: TextRequestParser | BinaryRequestParser;
   #firstRead = true;
+  /** The last reply of a client closed for holding too much: in its protocol. */
+  #outOfMemory = OUT_OF_MEMORY;
   /** Checks credentials until the client has authenticated; then null. */
   #auth: TextAuthParser | null = null;
   #authFailureLogged = false;
@@ -204,6 +209,7 @@ export class ClientSession implements ReplySink {
     if (first !== REQUEST_MAGIC) return;
     const context = this.#context;
     this.#auth = null;
+    this.#outOfMemory = BINARY_OUT_OF_MEMORY;
     this.#parser = new BinaryRequestParser(
       {
         version: context.version,
@@ -268,7 +274,7 @@ export class ClientSession implements ReplySink {
     this.#inFlightBytes = 0;
     this.#queue = [];
     this.#queueAt = 0;
-    this.#slots[this.#head & this.#mask] = OUT_OF_MEMORY;
+    this.#slots[this.#head & this.#mask] = this.#outOfMemory;
     this.#slots[(this.#head + 1) & this.#mask] = CLOSE;
     this.#next = this.#head + 2;
     this.#overflowTimer = setTimeout(() => this.#close(), OVERFLOW_GRACE_MS);
@@ -342,7 +348,8 @@ export class ClientSession implements ReplySink {
     const i = seq & this.#mask;
     const keys = request.keys.length;
     let cost = request.raw.length + keys * COST_PER_KEY;
-    if (isRetrieval(request.command)) {
+    // An mg (a meta or binary get) brings a value back as a retrieval does.
+    if (isRetrieval(request.command) || request.command === Command.MetaGet) {
       this.#keyCounts[i] = keys;
       cost += keys * (this.#context.replySizes?.perKey() ?? 0);
     }

@@ -77,12 +77,15 @@ export class BinaryClient {
     return new BinaryClient(await Deno.connect({ hostname: "127.0.0.1", port }));
   }
 
-  /** Writes packets as they are. */
+  /** Writes packets as they are, joined, so that the server may read them all at once. */
   async write(...packets: Uint8Array[]): Promise<void> {
+    let rest = new Uint8Array(packets.reduce((n, p) => n + p.length, 0));
+    let at = 0;
     for (const packet of packets) {
-      let rest = packet;
-      while (rest.length > 0) rest = rest.subarray(await this.#conn.write(rest));
+      rest.set(packet, at);
+      at += packet.length;
     }
+    while (rest.length > 0) rest = rest.subarray(await this.#conn.write(rest));
   }
 
   /** Reads the next response; null when the server closed the connection. */

@@ -89,6 +89,11 @@ export function randomMetaCommands(random: SeededRandom, commands: number): Uint
         `mg ${"k".repeat(251)} v`,
         `md ${"k".repeat(251)}`,
         `ms ${"k".repeat(251)} 2`,
+        // Past memcached's flag limits: refused, and an ms's data block not read.
+        `ms ${key} 2 q${" T1".repeat(16)}\r\nmn`,
+        `ms ${key} 2 q${" T1".repeat(15)}\r\nhi`,
+        `mg ${key} q${" v".repeat(17)}`,
+        `ma ${key} q${" v".repeat(17)}`,
       ]));
     } else {
       line(`ms ${key} 5${b} ${random.pick(["zz", "MX", "Fx"])}`);

@@ -112,3 +112,80 @@ Deno.test("a bad magic byte after binary requests closes the connection", async 
     }
   });
 });
+
+Deno.test("a binary client that reads nothing is held at --max-client-buffer like a text one, then served", async () => {
+  await withCluster(
+    { primaries: 1, flags: ["--max-client-buffer", "262144"] },
+    async ({ proxy, client }) => {
+      const c = await BinaryClient.connect(proxy.port);
+      const stats = await client();
+      try {
+        const value = new Uint8Array(100 * 1024);
+        const extras = setExtras(0, 0);
+        assert.equal((await c.call(Opcode.Set, { key: "big", value, extras })).status, 0);
+        const hits = async () => Number(/STAT get_hits (\d+)/.exec(await stats.stats())![1]);
+        // 200 gets of 100 KB: 20 MB of replies, far past the bound of 256 KiB.
+        await c.write(
+          ...Array.from({ length: 200 }, () => binaryPacket(Opcode.Get, { key: "big" })),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const held = await hits();
+        // What the bound allows, plus what the kernel's socket buffers took: far from all.
+        assert.ok(held < 100, `the proxy asked for ${held} of the 200 gets`);
+        for (let i = 0; i < 200; i++) assert.equal((await c.read())?.status, Status.Success);
+        assert.equal(await hits(), 200);
+      } finally {
+        c.close();
+      }
+    },
+  );
+});
+
+Deno.test("a binary client holding more than four times --max-client-buffer is closed with Out of memory", async () => {
+  await withCluster(
+    { primaries: 1, flags: ["--max-client-buffer", "262144"] },
+    async ({ proxy }) => {
+      const c = await BinaryClient.connect(proxy.port);
+      try {
+        const extras = setExtras(0, 0);
+        await c.call(Opcode.Set, { key: "big", value: new Uint8Array(500 * 1024), extras });
+        await c.call(Opcode.Set, { key: "small", value: "s", extras });
+        // Only small values served so far: the proxy expects small replies, sends the whole burst.
+        assert.equal((await c.call(Opcode.Get, { key: "small" })).value, "s");
+        await c.write(
+          ...Array.from({ length: 200 }, () => binaryPacket(Opcode.Get, { key: "big" })),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        let last = null;
+        for (let response = await c.read(); response !== null; response = await c.read()) {
+          last = response;
+        }
+        assert.equal(last?.status, Status.OutOfMemory);
+        assert.equal(last?.opcode, Opcode.Noop);
+      } finally {
+        c.close();
+      }
+    },
+  );
+});
+
+Deno.test("with --idle-timeout, an idle binary client is closed and a busy one is not", async () => {
+  await withCluster({ primaries: 1, flags: ["--idle-timeout", "1"] }, async ({ proxy }) => {
+    const idle = await BinaryClient.connect(proxy.port);
+    const busy = await BinaryClient.connect(proxy.port);
+    try {
+      assert.equal((await idle.call(Opcode.Noop)).status, Status.Success);
+      const started = performance.now();
+      const closed = idle.read();
+      for (let i = 0; i < 8; i++) {
+        assert.equal((await busy.call(Opcode.Noop)).status, Status.Success);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.equal(await closed, null);
+      assert.ok(performance.now() - started >= 1000);
+    } finally {
+      idle.close();
+      busy.close();
+    }
+  });
+});

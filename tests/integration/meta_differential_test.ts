@@ -5,10 +5,18 @@ import { startMemcached } from "../helpers/memcached.ts";
 import { SeededRandom } from "../helpers/random.ts";
 import { randomMetaCommands } from "../helpers/random_meta_commands.ts";
 
+/** A key `me` shows in base64 (it does for an item a `b` request made), decoded. */
+function decodedKey(key: string): string {
+  if (!/^[A-Za-z0-9+/]+=*$/.test(key) || key.length % 4 !== 0) return key;
+  const decoded = atob(key);
+  return /^m[kc]:\d+$/.test(decoded) ? decoded : key;
+}
+
 /**
  * Makes two servers' meta replies comparable: a TTL left (`t`) and `me`'s times may differ by
- * a second, and memcached pads a decremented number with spaces depending on timing. Whether
- * `k` returns a key in base64 depends on the request that allocated the item, which for a
+ * a second, whether an item was fetched (`me`'s `fetch`) depends on memcached's timing, and
+ * memcached pads a decremented number with spaces depending on timing too. Whether
+ * `k` and `me` return a key in base64 depends on the request that allocated the item, which for a
  * number depends on timing too (memcached changes it in place or makes a new item), so keys
  * are compared decoded.
  */
@@ -19,15 +27,16 @@ function normalized(replies: string): string {
     const lf = replies.indexOf("\n", pos);
     let text = replies.slice(pos, lf + 1)
       .replace(/ t(\d+)/g, " t<ttl>")
-      .replace(/ exp=\d+ la=\d+/, " exp=<exp> la=<la>")
-      .replace(/ k(\S+) b(?=[ \r])/, (_, key) => ` k${atob(key)}`);
+      .replace(/ exp=(-?\d+) la=\d+ (cas=\d+) fetch=\w+/, " exp=<exp> la=<la> $2 fetch=<fetched>")
+      .replace(/ k(\S+) b(?=[ \r])/, (_, key) => ` k${atob(key)}`)
+      .replace(/^ME (\S+)/, (_, key) => `ME ${decodedKey(key)}`);
     pos = lf + 1;
     const value = text.match(/^VA (\d+)(.*)\r\n$/);
     if (value !== null) {
       let data = replies.slice(pos, pos + Number(value[1]));
       pos += Number(value[1]) + 2;
       let flags = value[2];
-      if (/^\d+ +$/.test(data)) {
+      if (/^\d+ *$/.test(data)) {
         data = data.trimEnd();
         flags = flags.replace(/ s\d+/, " s<size>");
       }

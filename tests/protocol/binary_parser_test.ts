@@ -110,3 +110,19 @@ Deno.test("without credentials, the SASL opcodes are unknown, as in memcached wi
   const [mechs] = new BinaryRequestParser(local).push(binaryPacket(Opcode.SaslListMechs));
   assert.equal(status(mechs as Uint8Array), Status.UnknownCommand);
 });
+
+Deno.test("a key no meta command can name (not plain, over 186 bytes) is refused, and the stream goes on", () => {
+  const parser = new BinaryRequestParser(local);
+  const [longKey, shortKey, tabKey] = parser.push(Uint8Array.from([
+    ...binaryPacket(Opcode.Set, { key: " ".repeat(187), value: "v", extras: setExtras(0, 0) }),
+    ...binaryPacket(Opcode.Get, { key: " ".repeat(186) }),
+    ...binaryPacket(Opcode.Get, { key: "a\tb" }),
+  ]));
+  assert.equal(status(longKey as Uint8Array), Status.InvalidArguments);
+  assert.equal((shortKey as TextRequest).tokens[1].length, 248, "in base64");
+  assert.equal(
+    text((tabKey as TextRequest).raw),
+    "mg a\tb v f c\r\n",
+    "plain: no space, LF or NUL",
+  );
+});

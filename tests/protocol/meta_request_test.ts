@@ -61,3 +61,23 @@ Deno.test("meta lines the servers could not keep in step are answered by the pro
     "MN\r\n",
   ]);
 });
+
+Deno.test("a meta line with more flags than memcached takes is refused, and an ms's data is not read", () => {
+  const flags = (count: number) => " v".repeat(count);
+  const replies = new TextRequestParser().push(
+    bytes(
+      `ms k 2 q${flags(16)}\r\nmn\r\nmg k q${flags(17)}\r\nmd k${flags(18)}\r\nme k${
+        flags(20)
+      }\r\n`,
+    ),
+  ).map((item) =>
+    item instanceof TextRequest ? `request ${text(item.raw)}` : text(item as Uint8Array)
+  );
+  assert.deepEqual(replies, [
+    "CLIENT_ERROR options flags too long\r\n",
+    "MN\r\n",
+    "CLIENT_ERROR options flags are too long\r\n",
+    "CLIENT_ERROR options flags too long\r\n",
+    `request me k${flags(20)}\r\n`,
+  ]);
+});

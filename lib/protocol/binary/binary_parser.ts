@@ -1,6 +1,6 @@
 import { Command } from "../text/command.ts";
 import { buildMetaRequest, SILENT } from "../meta/meta_request.ts";
-import { encodeBase64Key, isPlainKey, MAX_KEY_LENGTH } from "../meta/meta_key.ts";
+import { encodeBase64Key, isMetaKey, isPlainKey, MAX_KEY_LENGTH } from "../meta/meta_key.ts";
 import {
   DEFAULT_TEXT_LIMITS,
   type ParsedItem,
@@ -234,7 +234,8 @@ export class BinaryRequestParser {
       const keyEnd = HEADER_SIZE + extrasLength + keyLength;
       if (this.#end - s < keyEnd) return false;
       out.push(errorResponse(opcode, opaque, Status.TooLarge));
-      if (loud === Opcode.Set) out.push(this.#silentDelete(s + keyEnd - keyLength, keyLength));
+      const key = buf.subarray(s + keyEnd - keyLength, s + keyEnd);
+      if (loud === Opcode.Set && isMetaKey(key)) out.push(this.#silentDelete(key));
       this.#consume(total);
       return true;
     }
@@ -249,6 +250,11 @@ export class BinaryRequestParser {
       value: body.subarray(extrasLength + keyLength),
     };
     this.#consume(total);
+    if (keyLength > 0 && !isSasl(opcode) && !isMetaKey(request.key)) {
+      // A key memcached serves in binary, but that no meta command can name.
+      out.push(errorResponse(opcode, opaque, Status.InvalidArguments));
+      return true;
+    }
     this.#dispatch(request, out);
     return true;
   }
@@ -347,11 +353,11 @@ export class BinaryRequestParser {
   }
 
   /**
-   * A silent `md` of the key at `buf[at..at+length)`: memcached drops the old value of a key
+   * A silent `md` of `view`, a key in the buffer: memcached drops the old value of a key
    * whose new value was too large for a set, and so does the proxy, on every replica.
    */
-  #silentDelete(at: number, length: number): ParsedItem {
-    const key = this.#buf.slice(at, at + length);
+  #silentDelete(view: Uint8Array): ParsedItem {
+    const key = view.slice();
     const words = isPlainKey(key) ? [MD, key] : [MD, encodeBase64Key(key), BASE64];
     return buildMetaRequest(Command.MetaDelete, words, new Uint8Array(0), key, SILENT);
   }

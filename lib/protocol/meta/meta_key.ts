@@ -68,12 +68,23 @@ export function encodeBase64Key(bytes: Uint8Array): Uint8Array {
 
 /**
  * True when `key` can go on a command line as it is: 1 to 250 bytes, none of them a space, a
- * control byte or DEL. Other keys (binary-protocol keys may hold any byte) travel in base64.
+ * line feed or a NUL, which end a token or a key for memcached. Every key the text protocol
+ * takes is plain. Other keys (binary-protocol keys may hold any byte) travel in base64.
  */
 export function isPlainKey(key: Uint8Array): boolean {
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) return false;
   for (let i = 0; i < key.length; i++) {
-    if (key[i] <= 0x20 || key[i] === 0x7f) return false;
+    const b = key[i];
+    if (b === 0x20 || b === 0x0a || b === 0) return false;
   }
   return true;
+}
+
+/**
+ * True when `key` can be named in a meta command: plain, or short enough that its base64 is
+ * at most 250 bytes (186 bytes of key). memcached refuses a longer token, and for `ms` without
+ * reading its data block.
+ */
+export function isMetaKey(key: Uint8Array): boolean {
+  return isPlainKey(key) || (key.length > 0 && Math.ceil(key.length / 3) * 4 <= MAX_KEY_LENGTH);
 }

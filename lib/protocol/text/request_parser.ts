@@ -1,5 +1,5 @@
 import { Command, type CommandCode, commandCode, isMetaKeyed, isStorage } from "./command.ts";
-import { buildMetaRequest, metaRequest, SILENT } from "../meta/meta_request.ts";
+import { buildMetaRequest, firstFlag, metaRequest, SILENT } from "../meta/meta_request.ts";
 import { decodeBase64Key } from "../meta/meta_key.ts";
 import { isInt32, isUint64, parseUnsigned } from "./numbers.ts";
 import {
@@ -85,6 +85,19 @@ const MN = replyLine("MN");
 const META_DELETE = new TextEncoder().encode("md");
 const BASE64_FLAG = new TextEncoder().encode("b");
 const EMPTY_DATA = new Uint8Array(0);
+/**
+ * The most flags memcached 1.6 takes on an `ms` line, and on `mg`, `md`, `ma` lines. Past them
+ * it answers an error, and for `ms` reads no data block: the proxy must answer it the same way,
+ * since forwarding the data would make the server answer it as a command.
+ */
+const MAX_SET_FLAGS = 16;
+const MAX_META_FLAGS = 17;
+const FLAGS_TOO_LONG = new Map<CommandCode, Uint8Array>([
+  [Command.MetaSet, replyLine("CLIENT_ERROR options flags too long")],
+  [Command.MetaGet, replyLine("CLIENT_ERROR options flags are too long")],
+  [Command.MetaDelete, replyLine("CLIENT_ERROR options flags too long")],
+  [Command.MetaArithmetic, replyLine("CLIENT_ERROR options flags too long")],
+]);
 
 /**
  * An incremental parser of memcached's text protocol, client side. It answers malformed input
@@ -411,6 +424,12 @@ export class TextRequestParser {
     }
     if (ends[1] - starts[1] > MAX_KEY_LENGTH) {
       return this.#reply(out, lineLength, false, BAD_COMMAND_LINE);
+    }
+    // Counted as the client sent them: the q the proxy takes off must not make a line pass.
+    const tooMany = FLAGS_TOO_LONG.get(code); // me takes any flags
+    const flags = n - firstFlag(code);
+    if (tooMany && flags > (code === Command.MetaSet ? MAX_SET_FLAGS : MAX_META_FLAGS)) {
+      return this.#reply(out, lineLength, false, tooMany);
     }
     if (code !== Command.MetaSet) {
       const request = this.#request(code, n, 1, 2, lineLength, lineLength, false);
