@@ -41,3 +41,33 @@ export function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   }
   return true;
 }
+
+/**
+ * A parser's input buffer, made ready for `extra` more bytes: `buf[start..end)` moved to the
+ * front, in `buf` itself when that leaves room, else in a new array of twice the size (or more).
+ *
+ * @example
+ * ```ts
+ * import { compacted } from "./bytes.ts";
+ * const buf = new Uint8Array([0, 0, 7, 8]);
+ * const ready = compacted(buf, 2, 4, 2); // room for 2 more after [7, 8]
+ * console.log(ready === buf, ready.subarray(0, 2)); // true Uint8Array(2) [ 7, 8 ]
+ * ```
+ */
+export function compacted(
+  buf: Uint8Array<ArrayBuffer>,
+  start: number,
+  end: number,
+  extra: number,
+): Uint8Array<ArrayBuffer> {
+  const live = end - start;
+  if (live + extra <= buf.length) {
+    buf.copyWithin(0, start, end);
+    return buf;
+  }
+  let size = buf.length * 2;
+  while (size < live + extra) size *= 2;
+  const grown = new Uint8Array(size);
+  grown.set(buf.subarray(start, end));
+  return grown;
+}

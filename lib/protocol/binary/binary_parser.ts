@@ -1,3 +1,4 @@
+import { compacted } from "../bytes.ts";
 import { Command } from "../text/command.ts";
 import { buildMetaRequest, SILENT } from "../meta/meta_request.ts";
 import { encodeBase64Key, isMetaKey, isPlainKey, MAX_KEY_LENGTH } from "../meta/meta_key.ts";
@@ -153,18 +154,9 @@ export class BinaryRequestParser {
   #append(chunk: Uint8Array, offset: number): void {
     const length = chunk.length - offset;
     if (this.#end + length > this.#buf.length) {
-      const live = this.#end - this.#start;
-      if (live + length > this.#buf.length) {
-        let size = this.#buf.length * 2;
-        while (size < live + length) size *= 2;
-        const grown = new Uint8Array(size);
-        grown.set(this.#buf.subarray(this.#start, this.#end));
-        this.#buf = grown;
-      } else {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-      }
+      this.#buf = compacted(this.#buf, this.#start, this.#end, length);
+      this.#end -= this.#start;
       this.#start = 0;
-      this.#end = live;
     }
     this.#buf.set(offset === 0 ? chunk : chunk.subarray(offset), this.#end);
     this.#end += length;

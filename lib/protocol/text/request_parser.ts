@@ -1,3 +1,4 @@
+import { compacted } from "../bytes.ts";
 import { Command, type CommandCode, commandCode, isMetaKeyed, isStorage } from "./command.ts";
 import { buildMetaRequest, firstFlag, metaRequest, SILENT } from "../meta/meta_request.ts";
 import { decodeBase64Key } from "../meta/meta_key.ts";
@@ -179,19 +180,10 @@ export class TextRequestParser {
   #append(chunk: Uint8Array, offset: number): void {
     const length = chunk.length - offset;
     if (this.#end + length > this.#buf.length) {
-      const live = this.#end - this.#start;
-      if (live + length > this.#buf.length) {
-        let size = this.#buf.length * 2;
-        while (size < live + length) size *= 2;
-        const grown = new Uint8Array(size);
-        grown.set(this.#buf.subarray(this.#start, this.#end));
-        this.#buf = grown;
-      } else {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-      }
+      this.#buf = compacted(this.#buf, this.#start, this.#end, length);
       this.#scanFrom -= this.#start;
+      this.#end -= this.#start;
       this.#start = 0;
-      this.#end = live;
     }
     this.#buf.set(offset === 0 ? chunk : chunk.subarray(offset), this.#end);
     this.#end += length;
