@@ -34,6 +34,51 @@ async function stat(c: TextClient, name: string): Promise<string | undefined> {
   return (await c.stats()).match(new RegExp(`STAT ${name} (\\S+)`))?.[1];
 }
 
+/** One memcached server, the CLI over it (`-p`, `flags`, `-s`), and a client of the CLI. */
+interface DrainSetup {
+  a: MemcachedServer;
+  port: number;
+  cli: Awaited<ReturnType<typeof spawnCli>>;
+  c: TextClient;
+}
+
+/** Runs `test` against a fresh {@linkcode DrainSetup}, then stops everything, pass or fail. */
+async function withDrainSetup(
+  flags: string[],
+  test: (setup: DrainSetup) => Promise<void>,
+): Promise<void> {
+  const [a] = await startMemcacheds(1);
+  const port = freePort();
+  const cli = await spawnCli(["-p", String(port), ...flags, "-s", a.address], port);
+  const c = await TextClient.connect(port);
+  try {
+    await test({ a, port, cli, c });
+  } finally {
+    a.resume();
+    c.close();
+    cli.signal("SIGKILL");
+    await cli.exit();
+    await a.stop();
+  }
+}
+
+/** Waits until the proxy's `stats` show `name` at `value`: the proxy has read that far. */
+async function untilStat(port: number, name: string, value: string): Promise<void> {
+  const watcher = await TextClient.connect(port);
+  try {
+    await eventually(async () => assert.equal(await stat(watcher, name), value));
+  } finally {
+    watcher.close();
+  }
+}
+
+/** Sends SIGTERM and waits until the CLI logs that it is shutting down. */
+async function sigterm(cli: DrainSetup["cli"]): Promise<void> {
+  const mark = cli.lines.length;
+  cli.signal("SIGTERM");
+  await cli.waitForLine(/ INFO shutting down signal=SIGTERM/, { from: mark });
+}
+
 Deno.test("SIGHUP with a server added to the file keeps a client connected, and the new server gets keys", async () => {
   const [a, b] = await startMemcacheds(2);
   const dir = await Deno.makeTempDir();
@@ -123,11 +168,7 @@ Deno.test("SIGHUP with magent flags only logs that there is nothing to reload", 
 });
 
 Deno.test("SIGTERM during a pipelined batch answers every request in it, then exits 0", async () => {
-  const [a] = await startMemcacheds(1);
-  const port = freePort();
-  const cli = await spawnCli(["-p", String(port), "-t", "5000", "-s", a.address], port);
-  const c = await TextClient.connect(port);
-  try {
+  await withDrainSetup(["-t", "5000"], async ({ a, port, cli, c }) => {
     for (let i = 0; i < 50; i++) await c.set(key(i), `value-${i}`);
     const allKeys = `get ${Array.from({ length: 50 }, (_, i) => key(i)).join(" ")}`;
     // Until a retrieval comes back, the proxy counts each key in flight as a whole item's
@@ -140,12 +181,8 @@ Deno.test("SIGTERM during a pipelined batch answers every request in it, then ex
     batch += `${allKeys}\r\n`;
     await c.write(batch);
     // The proxy has read the whole batch once its counters show it; the server holds it.
-    const watcher = await TextClient.connect(port);
-    await eventually(async () => assert.equal(await stat(watcher, "cmd_set"), "100"));
-    watcher.close();
-    const mark = cli.lines.length;
-    cli.signal("SIGTERM");
-    await cli.waitForLine(/ INFO shutting down signal=SIGTERM/, { from: mark });
+    await untilStat(port, "cmd_set", "100");
+    await sigterm(cli);
     // A pending accept holds the socket open a moment after the listener is closed.
     await eventually(async () => {
       await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port }), "no new clients");
@@ -167,21 +204,11 @@ Deno.test("SIGTERM during a pipelined batch answers every request in it, then ex
     const direct = await TextClient.connect(a.port);
     assert.equal(await direct.get("get fresh7"), "VALUE fresh7 0 1\r\n7\r\nEND\r\n");
     direct.close();
-  } finally {
-    a.resume();
-    c.close();
-    cli.signal("SIGKILL");
-    await cli.exit();
-    await a.stop();
-  }
+  });
 });
 
 Deno.test("SIGTERM while a client's requests wait for room in its buffer bound answers them all", async () => {
-  const [a] = await startMemcacheds(1);
-  const port = freePort();
-  const cli = await spawnCli(["-p", String(port), "-t", "5000", "-s", a.address], port);
-  const c = await TextClient.connect(port);
-  try {
+  await withDrainSetup(["-t", "5000"], async ({ a, port, cli, c }) => {
     for (let i = 0; i < 20; i++) await c.set(key(i), `value-${i}`);
     await a.pause();
     // Before any retrieval has come back, each key in flight counts as a whole item (1 MiB)
@@ -189,12 +216,8 @@ Deno.test("SIGTERM while a client's requests wait for room in its buffer bound a
     let batch = "";
     for (let i = 0; i < 20; i++) batch += `get ${key(i)}\r\n`;
     await c.write(batch);
-    const watcher = await TextClient.connect(port);
-    await eventually(async () => assert.equal(await stat(watcher, "cmd_get"), "16"));
-    watcher.close();
-    const mark = cli.lines.length;
-    cli.signal("SIGTERM");
-    await cli.waitForLine(/ INFO shutting down signal=SIGTERM/, { from: mark });
+    await untilStat(port, "cmd_get", "16");
+    await sigterm(cli);
     a.resume();
     for (let i = 0; i < 20; i++) {
       const value = `value-${i}`;
@@ -205,29 +228,14 @@ Deno.test("SIGTERM while a client's requests wait for room in its buffer bound a
     }
     assert.equal(await c.readUntilClosed(), "", "then the connection closes");
     assert.equal(await cli.exit(), 0, cli.lines.join("\n"));
-  } finally {
-    a.resume();
-    c.close();
-    cli.signal("SIGKILL");
-    await cli.exit();
-    await a.stop();
-  }
+  });
 });
 
 Deno.test("a drain is bounded by --drain-timeout: a request that never ends does not hold the exit", async () => {
-  const [a] = await startMemcacheds(1);
-  const port = freePort();
-  const cli = await spawnCli(
-    ["-p", String(port), "-t", "10000", "--drain-timeout", "300", "-s", a.address],
-    port,
-  );
-  const c = await TextClient.connect(port);
-  try {
+  await withDrainSetup(["-t", "10000", "--drain-timeout", "300"], async ({ a, port, cli, c }) => {
     await a.pause();
     await c.write("get stuck\r\n");
-    const watcher = await TextClient.connect(port);
-    await eventually(async () => assert.equal(await stat(watcher, "cmd_get"), "1"));
-    watcher.close();
+    await untilStat(port, "cmd_get", "1");
     const started = performance.now();
     cli.signal("SIGTERM");
     assert.equal(await cli.exit(), 0, cli.lines.join("\n"));
@@ -238,11 +246,7 @@ Deno.test("a drain is bounded by --drain-timeout: a request that never ends does
         / WARN drain timed out, closing client connections connections=1/.test(l)
       ),
     );
-  } finally {
-    a.resume();
-    c.close();
-    await a.stop();
-  }
+  });
 });
 
 Deno.test("--log-format json writes one JSON object per line", async () => {
