@@ -44,6 +44,8 @@ export class BackendConnection {
   #buf = new Uint8Array(READ_BUFFER_SIZE);
   #start = 0;
   #end = 0;
+  /** Where each complete reply of a read ends, reused from read to read. */
+  #replyEnds = new Int32Array(64);
   /** When a reply last arrived, or the queue last became non-empty. */
   #lastProgress = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -165,31 +167,57 @@ export class BackendConnection {
     if (conn === this.#conn) this.#fail(new BackendError(this.#server, reason), true);
   }
 
-  /** Hands every complete reply in the buffer to its request's handler. */
+  /**
+   * Hands every complete reply in the buffer to its request's handler. The replies of one read
+   * are copied out together, into one new array, and each handler gets a view of its part: one
+   * allocation per read rather than one per reply. Whoever keeps a reply for long copies it
+   * (`ClientSession.complete`), so that it does not hold the others' bytes.
+   */
   #deliver(): void {
     const queue = this.#queue;
-    const latency = this.#stats.latency;
-    const now = performance.now();
-    let delivered = false;
-    while (queue.size > 0) {
-      const end = this.#framer.frame(this.#buf, this.#start, this.#end, queue.headKind);
-      if (end < 0) break;
-      const reply = this.#buf.slice(this.#start, end);
-      this.#start = end;
-      queue.shift();
-      if (queue.sentAt >= 0) latency.record(now - queue.sentAt, now);
-      delivered = true;
-      queue.handler!.onReply(reply, queue.tag);
+    let count = 0;
+    let garbage: unknown = null;
+    try {
+      for (let pos = this.#start; count < queue.size;) {
+        const end = this.#framer.frame(this.#buf, pos, this.#end, queue.kindAt(count));
+        if (end < 0) break;
+        if (count === this.#replyEnds.length) this.#replyEnds = growInt32(this.#replyEnds);
+        this.#replyEnds[count++] = pos = end;
+      }
+    } catch (error) {
+      // The replies before the garbage are good: they are delivered before the connection fails.
+      garbage = error;
     }
+    if (count > 0) this.#handOut(count);
+    if (garbage !== null) throw garbage;
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
     } else if (queue.size === 0) {
       throw new TypeError("bytes arrived that no request asked for");
     }
-    if (delivered) {
-      this.#lastProgress = Date.now();
-      this.#options.onHealth(true);
+  }
+
+  /** Gives the first `count` queued requests their replies, which end at `#replyEnds`. */
+  #handOut(count: number): void {
+    const queue = this.#queue;
+    const conn = this.#conn;
+    const base = this.#start;
+    const replies = this.#buf.slice(base, this.#replyEnds[count - 1]);
+    const latency = this.#stats.latency;
+    const now = performance.now();
+    this.#start = this.#replyEnds[count - 1];
+    let from = 0;
+    for (let k = 0; k < count; k++) {
+      // A handler that failed the connection failed the rest too.
+      if (this.#conn !== conn) return;
+      const to = this.#replyEnds[k] - base;
+      queue.shift();
+      if (queue.sentAt >= 0) latency.record(now - queue.sentAt, now);
+      queue.handler!.onReply(count === 1 ? replies : replies.subarray(from, to), queue.tag);
+      from = to;
     }
+    this.#lastProgress = Date.now();
+    this.#options.onHealth(true);
   }
 
   /** Makes room to read into: moves the partial reply to the front, or doubles the buffer. */
@@ -247,4 +275,11 @@ export class BackendConnection {
       queue.handler!.onFailure(error, queue.tag);
     }
   }
+}
+
+/** A copy of `a` twice as long. */
+function growInt32(a: Int32Array): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(a.length * 2);
+  grown.set(a);
+  return grown;
 }

@@ -21,9 +21,9 @@ export class RequestQueue {
     return this.#size;
   }
 
-  /** The reply kind the oldest request expects. Only when `size > 0`. */
-  get headKind(): ReplyKindCode {
-    return this.#kinds[this.#head] as ReplyKindCode;
+  /** The reply kind the `k`th oldest request expects, 0 being the oldest. Only when `k < size`. */
+  kindAt(k: number): ReplyKindCode {
+    return this.#kinds[(this.#head + k) % this.#kinds.length] as ReplyKindCode;
   }
 
   /** Queues a request at the tail. */

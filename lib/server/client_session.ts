@@ -1,4 +1,4 @@
-import { concatBytes, writeAll } from "../protocol/bytes.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 import { BinaryRequestParser } from "../protocol/binary/binary_parser.ts";
 import { Opcode, REQUEST_MAGIC, Status } from "../protocol/binary/opcodes.ts";
 import { errorResponse } from "../protocol/binary/binary_responses.ts";
@@ -232,6 +232,11 @@ export class ClientSession implements ReplySink {
     if (this.#closed || this.#overflowed) return;
     this.#incomplete--;
     const i = seq & this.#mask;
+    // A reply that will wait, and shares its bytes with others (a backend read's replies do),
+    // is copied: a client slow to read holds its own replies, not its neighbours'.
+    if ((seq !== this.#head || this.#writing) && reply.byteLength !== reply.buffer.byteLength) {
+      reply = reply.slice();
+    }
     this.#slots[i] = reply;
     this.#inFlightBytes -= this.#costs[i];
     this.#costs[i] = 0;
@@ -435,7 +440,10 @@ export class ClientSession implements ReplySink {
           }
         }
         if (total > 0) {
-          await writeAll(this.#conn, concatBytes(chunks, total));
+          const data = concatBytes(chunks, total);
+          for (let written = 0; written < total;) {
+            written += await this.#conn.write(written === 0 ? data : data.subarray(written));
+          }
           this.#context.stats.bytesWritten += total;
           this.#lastActive = Date.now();
         }

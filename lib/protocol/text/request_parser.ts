@@ -1,4 +1,5 @@
 import { compacted } from "../bytes.ts";
+import { ByteSlab } from "../byte_slab.ts";
 import { Command, type CommandCode, commandCode, isMetaKeyed, isStorage } from "./command.ts";
 import { buildMetaRequest, firstFlag, metaRequest, SILENT } from "../meta/meta_request.ts";
 import { decodeBase64Key } from "../meta/meta_key.ts";
@@ -130,6 +131,8 @@ export class TextRequestParser {
   /** Bytes of an oversized value still to drop. */
   #skip = 0;
   #closed = false;
+  /** Where the bytes of each request are copied to, out of the buffer that the next read reuses. */
+  readonly #slab = new ByteSlab();
   // Reused token boundaries of the current line.
   #tokenStarts: number[] = [];
   #tokenEnds: number[] = [];
@@ -377,7 +380,7 @@ export class TextRequestParser {
     noreply: boolean,
   ): TextRequest {
     const base = this.#start;
-    const raw = this.#buf.slice(base, base + totalLength);
+    const raw = this.#slab.copy(this.#buf, base, base + totalLength);
     const tokens = new Array<Uint8Array>(n);
     for (let t = 0; t < n; t++) {
       tokens[t] = raw.subarray(this.#tokenStarts[t] - base, this.#tokenEnds[t] - base);

@@ -1,0 +1,50 @@
+/**
+ * Copies of small byte ranges, carved from shared blocks.
+ *
+ * `Uint8Array.prototype.slice` makes a new `ArrayBuffer`, and in V8 that costs several times
+ * what a view of an existing one does (measured in Deno 2.9: about 800 ns against 200 ns for a
+ * copy into a block). A parser that keeps every request's bytes copies them here instead.
+ * A copy keeps its whole block alive, so blocks are small and large copies get their own buffer:
+ * one client's requests share its blocks, and a request kept long holds at most one block.
+ *
+ * @module
+ */
+
+/** Bytes in one block. */
+const BLOCK_SIZE = 4096;
+/** Copies longer than this get a buffer of their own. */
+const MAX_SHARED_COPY = 512;
+
+/**
+ * Hands out copies of byte ranges as views into blocks of {@linkcode BLOCK_SIZE} bytes, a new
+ * block whenever the current one is full.
+ *
+ * @example
+ * ```ts
+ * import { ByteSlab } from "./byte_slab.ts";
+ * const slab = new ByteSlab();
+ * const input = new TextEncoder().encode("get a\r\nget b\r\n");
+ * const first = slab.copy(input, 0, 7);
+ * input.fill(0);
+ * console.log(new TextDecoder().decode(first)); // "get a\r\n"
+ * ```
+ */
+export class ByteSlab {
+  #block: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  #used = 0;
+
+  /** A copy of `source[start..end)`, which later changes to `source` do not touch. */
+  copy(source: Uint8Array, start: number, end: number): Uint8Array<ArrayBuffer> {
+    const length = end - start;
+    if (length > MAX_SHARED_COPY) return source.slice(start, end);
+    if (this.#used + length > this.#block.length) {
+      this.#block = new Uint8Array(BLOCK_SIZE);
+      this.#used = 0;
+    }
+    const at = this.#used;
+    const block = this.#block;
+    for (let i = 0; i < length; i++) block[at + i] = source[start + i];
+    this.#used = at + length;
+    return block.subarray(at, at + length);
+  }
+}

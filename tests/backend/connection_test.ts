@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { BackendConnection } from "../../lib/backend/connection.ts";
+import type { BackendError, ReplyHandler } from "../../lib/backend/reply_handler.ts";
+import { ReplyKind } from "../../lib/protocol/text/response_parser.ts";
+import { startMemcached } from "../helpers/memcached.ts";
+import { freePort } from "../helpers/free_port.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Collects the replies and failures of a connection's requests, by tag. */
+class Collector implements ReplyHandler {
+  readonly replies = new Map<number, Uint8Array>();
+  readonly failures = new Map<number, BackendError>();
+  #waiting: { count: number; resolve: () => void } | null = null;
+
+  onReply(reply: Uint8Array, tag: number): void {
+    this.replies.set(tag, reply);
+    this.#check();
+  }
+
+  onFailure(error: BackendError, tag: number): void {
+    this.failures.set(tag, error);
+    this.#check();
+  }
+
+  /** Resolves once `count` requests in all have an answer. */
+  until(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiting = { count, resolve };
+      this.#check();
+    });
+  }
+
+  #check(): void {
+    const waiting = this.#waiting;
+    if (waiting && this.replies.size + this.failures.size >= waiting.count) {
+      this.#waiting = null;
+      waiting.resolve();
+    }
+  }
+}
+
+function connectionTo(port: number): BackendConnection {
+  return new BackendConnection({
+    hostname: "127.0.0.1",
+    port,
+    timeoutMs: 2000,
+    onHealth() {},
+  });
+}
+
+Deno.test("each reply keeps its own bytes after the connection reads more", async () => {
+  const server = await startMemcached();
+  const connection = connectionTo(server.port);
+  try {
+    const collector = new Collector();
+    const n = 200;
+    for (let i = 0; i < n; i++) {
+      const value = `value-${i}-${"x".repeat(i % 37)}`;
+      const set = `set key:${i} 0 0 ${value.length}\r\n${value}\r\n`;
+      connection.send(encoder.encode(set), ReplyKind.Line, collector, i);
+    }
+    await collector.until(n);
+    // Pipelined, the gets' replies arrive many to a read: each must stay intact while later
+    // reads fill the connection's buffer again.
+    for (let i = 0; i < n; i++) {
+      connection.send(encoder.encode(`get key:${i}\r\n`), ReplyKind.Retrieval, collector, n + i);
+    }
+    await collector.until(2 * n);
+    for (let i = 0; i < n; i++) {
+      connection.send(
+        encoder.encode(`get key:${n - 1 - i}\r\n`),
+        ReplyKind.Retrieval,
+        collector,
+        2 * n + i,
+      );
+    }
+    await collector.until(3 * n);
+    assert.equal(collector.failures.size, 0);
+    for (let i = 0; i < n; i++) {
+      const value = `value-${i}-${"x".repeat(i % 37)}`;
+      const expected = `VALUE key:${i} 0 ${value.length}\r\n${value}\r\nEND\r\n`;
+      assert.equal(decoder.decode(collector.replies.get(n + i)), expected);
+      assert.equal(decoder.decode(collector.replies.get(3 * n - 1 - i)), expected);
+    }
+  } finally {
+    connection.close();
+    await server.stop();
+  }
+});
+
+Deno.test("replies read before garbage are delivered, and the requests after it fail", async () => {
+  const port = freePort();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const serving = (async () => {
+    const conn = await listener.accept();
+    const buf = new Uint8Array(1024);
+    let seen = "";
+    while (!seen.includes("delete c")) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      seen += decoder.decode(buf.subarray(0, n));
+    }
+    await conn.write(encoder.encode("STORED\r\nDELETED\r\nthis is not memcached\r\n"));
+    await conn.read(buf).catch(() => null);
+    conn.close();
+  })();
+  const connection = connectionTo(port);
+  try {
+    const collector = new Collector();
+    connection.send(encoder.encode("set a 0 0 1\r\n1\r\n"), ReplyKind.Line, collector, 0);
+    connection.send(encoder.encode("delete b\r\n"), ReplyKind.Line, collector, 1);
+    connection.send(encoder.encode("delete c\r\n"), ReplyKind.Line, collector, 2);
+    await collector.until(3);
+    assert.equal(decoder.decode(collector.replies.get(0)), "STORED\r\n");
+    assert.equal(decoder.decode(collector.replies.get(1)), "DELETED\r\n");
+    assert.match(collector.failures.get(2)!.message, /invalid reply/);
+  } finally {
+    connection.close();
+    listener.close();
+    await serving;
+  }
+});
