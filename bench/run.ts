@@ -42,6 +42,7 @@ import {
   summarize,
   type Summary,
 } from "./report.ts";
+import { V8_FLAGS } from "../scripts/v8_flags.ts";
 import { type KeySet, TARGET_NAMES, type TargetId, type Workload, WORKLOADS } from "./workloads.ts";
 
 const USAGE = `usage: deno task bench [--quick] [--rounds N] [--seconds S] [--only ID,ID...]
@@ -225,6 +226,7 @@ async function startMemrelay(
       "--allow-read",
       "--allow-write",
       "--allow-env",
+      V8_FLAGS,
       main.pathname,
       ...["-l", "127.0.0.1", "-p", String(port)],
       ...servers.flatMap((p) => ["-s", `127.0.0.1:${p}`]),

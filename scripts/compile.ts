@@ -7,6 +7,8 @@
  * @module
  */
 
+import { V8_FLAGS } from "./v8_flags.ts";
+
 const output = Deno.args[0] ?? "memrelay";
 const main = new URL("../main.ts", import.meta.url).pathname;
 const { code, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -16,6 +18,7 @@ const { code, stderr } = await new Deno.Command(Deno.execPath(), {
     "--allow-read",
     "--allow-write",
     "--allow-env",
+    V8_FLAGS,
     "--output",
     output,
     main,

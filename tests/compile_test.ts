@@ -22,3 +22,19 @@ Deno.test("deno task compile builds a binary that runs, or says plainly why it c
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the start task, the README's deno run lines and the compile script use the same V8 flags", async () => {
+  const { V8_FLAGS } = await import("../scripts/v8_flags.ts");
+  const root = new URL("..", import.meta.url);
+  const denoJson = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  assert.ok(denoJson.tasks.start.includes(V8_FLAGS), "deno.json's start task");
+  const readme = await Deno.readTextFile(new URL("README.md", root));
+  const runLines = readme.split("\n").filter((line) => /deno run .*--allow-net/.test(line));
+  assert.ok(runLines.length > 0);
+  for (const line of runLines) {
+    const command = line.endsWith("\\") ? line + readme.split(line)[1].split("\n")[1] : line;
+    assert.ok(command.includes(V8_FLAGS), `README: ${line.trim()}`);
+  }
+  const compile = await Deno.readTextFile(new URL("scripts/compile.ts", root));
+  assert.ok(compile.includes("V8_FLAGS,"), "scripts/compile.ts passes V8_FLAGS");
+});
