@@ -1,12 +1,12 @@
 import type { BackendError, ReplyHandler } from "../backend/reply_handler.ts";
-import { bytesEqual, concatBytes } from "../protocol/bytes.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 import { Command } from "../protocol/text/command.ts";
 import { touchRequest } from "../protocol/text/item_state.ts";
 import { buildLine } from "../protocol/text/request_lines.ts";
 import {
+  fileValueBlocks,
   isErrorReply,
   ReplyKind,
-  valueBlocks,
   valueCount,
 } from "../protocol/text/response_parser.ts";
 import { END } from "../protocol/text/replies.ts";
@@ -182,13 +182,7 @@ export class GetOperation implements ReplyHandler {
         return;
       }
     }
-    const found = this.#foundOn(part.replica);
-    let next = 0;
-    for (const { key, block } of valueBlocks(reply)) {
-      while (next < part.keys.length && !bytesEqual(keys[part.keys[next]], key)) next++;
-      if (next === part.keys.length) break;
-      found[part.keys[next++]] = block;
-    }
+    fileValueBlocks(reply, keys, part.keys, this.#foundOn(part.replica));
     this.#partDone(tag, true);
   }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  fileValueBlocks,
   isErrorReply,
   ReplyKind,
   TextResponseFramer,
@@ -45,6 +46,20 @@ Deno.test("valueBlocks finds each key and block of a reply", () => {
   assert.deepEqual(blocks.map((b) => decoder.decode(b.key)), ["a", "bb"]);
   assert.deepEqual(blocks.map((b) => decoder.decode(b.block)), [
     "VALUE a 0 2 77\r\nhi\r\n",
+    "VALUE bb 1 0\r\n\r\n",
+  ]);
+});
+
+Deno.test("each VALUE block is filed under its key, and misses are left out", () => {
+  const reply = encoder.encode("VALUE a 0 2 77\r\nhi\r\nVALUE bb 1 0\r\n\r\nEND\r\n");
+  const keys = ["bb", "a", "x", "bb", "b"].map((k) => encoder.encode(k));
+  const found: (Uint8Array | undefined)[] = new Array(4).fill(undefined);
+  // The reply answers keys 1 ("a"), 2 ("x", a miss) and 3 ("bb"), in that order.
+  fileValueBlocks(reply, keys, [1, 2, 3], found);
+  assert.deepEqual(found.map((b) => b && decoder.decode(b)), [
+    undefined,
+    "VALUE a 0 2 77\r\nhi\r\n",
+    undefined,
     "VALUE bb 1 0\r\n\r\n",
   ]);
 });

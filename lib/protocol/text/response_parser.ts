@@ -231,6 +231,55 @@ export function valueBlocks(reply: Uint8Array): ValueBlock[] {
   return blocks;
 }
 
+/**
+ * Files the `VALUE` blocks of a complete retrieval reply under the keys they answer. The reply
+ * answers `keys[indexes[0]]`, `keys[indexes[1]]`… in that order, leaving out the misses; block
+ * `VALUE <key> …` to the data's `\r\n` goes to `found[i]` for the index `i` of its key. Keys
+ * are compared in place, and each block is a view into the reply: one allocation per hit.
+ *
+ * @example
+ * ```ts
+ * import { fileValueBlocks } from "./response_parser.ts";
+ * const encoder = new TextEncoder();
+ * const reply = encoder.encode("VALUE b 0 2\r\nhi\r\nEND\r\n");
+ * const keys = ["a", "b"].map((k) => encoder.encode(k));
+ * const found: (Uint8Array | undefined)[] = [];
+ * fileValueBlocks(reply, keys, [0, 1], found);
+ * console.log(found[0], new TextDecoder().decode(found[1])); // undefined "VALUE b 0 2\r\nhi\r\n"
+ * ```
+ */
+export function fileValueBlocks(
+  reply: Uint8Array,
+  keys: readonly Uint8Array[],
+  indexes: readonly number[],
+  found: (Uint8Array | undefined)[],
+): void {
+  let pos = 0;
+  let next = 0;
+  while (pos < reply.length && reply[pos] === V && next < indexes.length) {
+    const lf = findLf(reply, pos, reply.length);
+    const keyStart = pos + 6;
+    let keyEnd = keyStart;
+    while (keyEnd < lf && reply[keyEnd] !== SPACE) keyEnd++;
+    const blockEnd = lf + 1 + valueLength(reply, pos, lf) + 2;
+    while (next < indexes.length && !sameBytes(keys[indexes[next]], reply, keyStart, keyEnd)) {
+      next++;
+    }
+    if (next === indexes.length) return;
+    found[indexes[next++]] = reply.subarray(pos, blockEnd);
+    pos = blockEnd;
+  }
+}
+
+/** True when `key` holds the bytes `buf[start..end)`. */
+function sameBytes(key: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+  if (key.length !== end - start) return false;
+  for (let i = 0; i < key.length; i++) {
+    if (key[i] !== buf[start + i]) return false;
+  }
+  return true;
+}
+
 /** How many `VALUE` blocks a complete retrieval reply holds, found without allocating. */
 export function valueCount(reply: Uint8Array): number {
   let count = 0;
