@@ -77,6 +77,10 @@ export class Ketama implements Distribution {
   readonly values: Uint32Array;
   /** `owners[j]` is the index of the server that owns point `values[j]`. */
   readonly owners: Uint32Array;
+  /** How far a hash is shifted right to give its bucket. */
+  readonly #shift: number;
+  /** `#bucketStarts[b]` is the first point whose bucket is `b` or later. */
+  readonly #bucketStarts: Uint32Array;
 
   /**
    * Builds the continuum of `servers`, in their order.
@@ -113,13 +117,26 @@ export class Ketama implements Distribution {
       this.values[rank] = rawValues[position];
       this.owners[rank] = rawOwners[position];
     });
+    // About four buckets per point: a hash's bucket leaves zero or one point to search.
+    let bits = 1;
+    while (bits < 20 && 1 << bits < 4 * total) bits++;
+    this.#shift = 32 - bits;
+    this.#bucketStarts = new Uint32Array((1 << bits) + 1);
+    let point = 0;
+    for (let bucket = 0; bucket < 1 << bits; bucket++) {
+      while (point < total && this.values[point] >>> this.#shift < bucket) point++;
+      this.#bucketStarts[bucket] = point;
+    }
+    this.#bucketStarts[1 << bits] = total;
   }
 
   /** The index of the server owning the first point at or after `hash`, wrapping around. */
   pick(hash: number): number {
     const values = this.values;
-    let low = 0;
-    let high = values.length;
+    // The point sought lies from the first of the hash's bucket to the first of the next.
+    const bucket = hash >>> this.#shift;
+    let low = this.#bucketStarts[bucket];
+    let high = this.#bucketStarts[bucket + 1];
     while (low < high) {
       const middle = (low + high) >>> 1;
       if (values[middle] < hash) {

@@ -128,3 +128,32 @@ Deno.test("ketama rejects an empty pool and non-positive or fractional weights",
   assert.throws(() => new Ketama(pool(0)), RangeError);
   assert.throws(() => new Ketama(pool(1.5)), RangeError);
 });
+
+Deno.test("ketama's bucketed pick matches a search of the whole continuum", () => {
+  /** The owner of the first point at or after `hash`, found by walking every point. */
+  const walk = (ketama: Ketama, hash: number) => {
+    const j = ketama.values.findIndex((value) => value >= hash);
+    return ketama.owners[j < 0 ? 0 : j];
+  };
+  let seed = 12345;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  for (const count of [1, 2, 3, 7, 40]) {
+    const servers = Array.from({ length: count }, (_, i) => ({
+      name: `10.0.0.${i}:11211`,
+      weight: 1 + (i % 3),
+    }));
+    const ketama = new Ketama(servers);
+    const hashes = [
+      0,
+      1,
+      0xffffffff,
+      ...Array.from(ketama.values),
+      ...ketama.values.map((v) => v + 1),
+    ];
+    for (let i = 0; i < 2000; i++) hashes.push(random());
+    for (const hash of hashes) {
+      const h = hash >>> 0;
+      assert.equal(ketama.pick(h), walk(ketama, h), `hash ${h} over ${count} servers`);
+    }
+  }
+});
