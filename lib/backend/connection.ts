@@ -63,6 +63,11 @@ export class BackendConnection {
     return this.#queue.size;
   }
 
+  /** Bytes the connection holds to read replies into. */
+  get readBufferSize(): number {
+    return this.#buf.length;
+  }
+
   /** Sends one request; its reply, or its failure, goes to `handler` with `tag`. */
   send(bytes: Uint8Array, kind: ReplyKindCode, handler: ReplyHandler, tag: number): void {
     if (this.#closed) {
@@ -192,6 +197,8 @@ export class BackendConnection {
     if (garbage !== null) throw garbage;
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
+      // A buffer grown for a large reply goes back to its first size once that reply is out.
+      if (this.#buf.length > READ_BUFFER_SIZE) this.#buf = new Uint8Array(READ_BUFFER_SIZE);
     } else if (queue.size === 0) {
       throw new TypeError("bytes arrived that no request asked for");
     }

@@ -122,3 +122,31 @@ Deno.test("replies read before garbage are delivered, and the requests after it 
     await serving;
   }
 });
+
+Deno.test("the read buffer grows for a large reply and goes back to 64 KiB after it", async () => {
+  const server = await startMemcached(["-I", "2m"]);
+  const connection = connectionTo(server.port);
+  try {
+    const collector = new Collector();
+    const big = "v".repeat(1_500_000);
+    connection.send(
+      encoder.encode(`set big 0 0 ${big.length}\r\n${big}\r\n`),
+      ReplyKind.Line,
+      collector,
+      0,
+    );
+    connection.send(encoder.encode("get big\r\n"), ReplyKind.Retrieval, collector, 1);
+    await collector.until(2);
+    assert.equal(
+      collector.replies.get(1)!.length,
+      big.length + "VALUE big 0 1500000\r\n\r\nEND\r\n".length,
+    );
+    connection.send(encoder.encode("get small\r\n"), ReplyKind.Retrieval, collector, 2);
+    await collector.until(3);
+    assert.equal(decoder.decode(collector.replies.get(2)), "END\r\n");
+    assert.equal(connection.readBufferSize, 64 * 1024);
+  } finally {
+    connection.close();
+    await server.stop();
+  }
+});
