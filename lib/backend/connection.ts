@@ -21,6 +21,13 @@ export interface ConnectionOptions {
 }
 
 const READ_BUFFER_SIZE = 64 * 1024;
+/**
+ * The replies of one read share one copy when they fill at most this many bytes: a reply kept
+ * while others are awaited holds at most this much.
+ */
+const MAX_SHARED_REPLIES = 8 * 1024;
+/** Reads after the last growth of the read buffer before an empty buffer goes back to its size. */
+const SHRINK_AFTER_READS = 64;
 
 /**
  * One pipelined connection to a memcached server, shared by many clients.
@@ -44,6 +51,8 @@ export class BackendConnection {
   #buf = new Uint8Array(READ_BUFFER_SIZE);
   #start = 0;
   #end = 0;
+  /** Reads since the read buffer last grew. */
+  #readsSinceGrowth = 0;
   /** Where each complete reply of a read ends, reused from read to read. */
   #replyEnds = new Int32Array(64);
   /** When a reply last arrived, or the queue last became non-empty. */
@@ -162,6 +171,7 @@ export class BackendConnection {
         if (n === null) break;
         this.#stats.bytesIn += n;
         this.#end += n;
+        this.#readsSinceGrowth++;
         this.#deliver();
       }
     } catch (error) {
@@ -173,10 +183,10 @@ export class BackendConnection {
   }
 
   /**
-   * Hands every complete reply in the buffer to its request's handler. The replies of one read
+   * Hands every complete reply in the buffer to its request's handler. Small replies of one read
    * are copied out together, into one new array, and each handler gets a view of its part: one
-   * allocation per read rather than one per reply. Whoever keeps a reply for long copies it
-   * (`ClientSession.complete`), so that it does not hold the others' bytes.
+   * allocation per read rather than one per reply (see {@linkcode #handOut}). Whoever keeps a
+   * reply for long copies it (`ClientSession.complete`), so that it does not hold the others'.
    */
   #deliver(): void {
     const queue = this.#queue;
@@ -197,30 +207,44 @@ export class BackendConnection {
     if (garbage !== null) throw garbage;
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
-      // A buffer grown for a large reply goes back to its first size once that reply is out.
-      if (this.#buf.length > READ_BUFFER_SIZE) this.#buf = new Uint8Array(READ_BUFFER_SIZE);
+      // A buffer grown for large replies goes back to its first size once none has come for a
+      // while: steady large replies keep it, and one large reply does not hold it for good.
+      if (this.#buf.length > READ_BUFFER_SIZE && this.#readsSinceGrowth >= SHRINK_AFTER_READS) {
+        this.#buf = new Uint8Array(READ_BUFFER_SIZE);
+      }
     } else if (queue.size === 0) {
       throw new TypeError("bytes arrived that no request asked for");
     }
   }
 
-  /** Gives the first `count` queued requests their replies, which end at `#replyEnds`. */
+  /**
+   * Gives the first `count` queued requests their replies, which end at `#replyEnds`. Replies
+   * that fill at most {@linkcode MAX_SHARED_REPLIES} bytes in all share one copy; larger ones are
+   * copied each on its own, so that a small reply kept for a while never holds a large one.
+   */
   #handOut(count: number): void {
     const queue = this.#queue;
     const conn = this.#conn;
+    const buf = this.#buf;
     const base = this.#start;
-    const replies = this.#buf.slice(base, this.#replyEnds[count - 1]);
+    const end = this.#replyEnds[count - 1];
+    const shared = end - base <= MAX_SHARED_REPLIES ? buf.slice(base, end) : null;
     const latency = this.#stats.latency;
     const now = performance.now();
-    this.#start = this.#replyEnds[count - 1];
-    let from = 0;
+    this.#start = end;
+    let from = base;
     for (let k = 0; k < count; k++) {
       // A handler that failed the connection failed the rest too.
       if (this.#conn !== conn) return;
-      const to = this.#replyEnds[k] - base;
+      const to = this.#replyEnds[k];
+      const reply = shared === null
+        ? buf.slice(from, to)
+        : count === 1
+        ? shared
+        : shared.subarray(from - base, to - base);
       queue.shift();
       if (queue.sentAt >= 0) latency.record(now - queue.sentAt, now);
-      queue.handler!.onReply(count === 1 ? replies : replies.subarray(from, to), queue.tag);
+      queue.handler!.onReply(reply, queue.tag);
       from = to;
     }
     this.#lastProgress = Date.now();
@@ -236,6 +260,7 @@ export class BackendConnection {
       const grown = new Uint8Array(this.#buf.length * 2);
       grown.set(this.#buf);
       this.#buf = grown;
+      this.#readsSinceGrowth = 0;
     }
     this.#start = 0;
     this.#end = live;

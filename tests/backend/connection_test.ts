@@ -123,7 +123,7 @@ Deno.test("replies read before garbage are delivered, and the requests after it 
   }
 });
 
-Deno.test("the read buffer grows for a large reply and goes back to 64 KiB after it", async () => {
+Deno.test("a read buffer grown for a large reply goes back to 64 KiB after 64 reads without growth", async () => {
   const server = await startMemcached(["-I", "2m"]);
   const connection = connectionTo(server.port);
   try {
@@ -141,10 +141,98 @@ Deno.test("the read buffer grows for a large reply and goes back to 64 KiB after
       collector.replies.get(1)!.length,
       big.length + "VALUE big 0 1500000\r\n\r\nEND\r\n".length,
     );
-    connection.send(encoder.encode("get small\r\n"), ReplyKind.Retrieval, collector, 2);
-    await collector.until(3);
-    assert.equal(decoder.decode(collector.replies.get(2)), "END\r\n");
+    assert.ok(connection.readBufferSize > 64 * 1024);
+    // One request at a time: each is a read of its own.
+    for (let i = 0; i < 70; i++) {
+      connection.send(encoder.encode("get small\r\n"), ReplyKind.Retrieval, collector, 2 + i);
+      await collector.until(3 + i);
+    }
+    assert.equal(decoder.decode(collector.replies.get(71)), "END\r\n");
     assert.equal(connection.readBufferSize, 64 * 1024);
+  } finally {
+    connection.close();
+    await server.stop();
+  }
+});
+
+/** A server that answers the first `requests` lines it reads with `reply`, in one write. */
+function scriptedServer(requests: number, reply: string): { port: number; done: Promise<void> } {
+  const port = freePort();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const done = (async () => {
+    const conn = await listener.accept();
+    const buf = new Uint8Array(4096);
+    let lines = 0;
+    while (lines < requests) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      for (const byte of buf.subarray(0, n)) if (byte === 0x0a) lines++;
+    }
+    await conn.write(encoder.encode(reply));
+    await conn.read(buf).catch(() => null);
+    conn.close();
+    listener.close();
+  })();
+  return { port, done };
+}
+
+Deno.test("a small reply read together with a large one does not hold the large one's bytes", async () => {
+  const big = "b".repeat(20_000);
+  const small = "VALUE a 0 1\r\n1\r\nEND\r\n";
+  const server = scriptedServer(
+    3,
+    `${small}VALUE big 0 ${big.length}\r\n${big}\r\nEND\r\n${small}`,
+  );
+  const connection = connectionTo(server.port);
+  try {
+    const collector = new Collector();
+    for (const [tag, key] of ["a", "big", "a"].entries()) {
+      connection.send(encoder.encode(`get ${key}\r\n`), ReplyKind.Retrieval, collector, tag);
+    }
+    await collector.until(3);
+    for (const tag of [0, 2]) {
+      const reply = collector.replies.get(tag)!;
+      assert.equal(decoder.decode(reply), small);
+      assert.equal(reply.buffer.byteLength, reply.byteLength, `reply ${tag} holds a larger buffer`);
+    }
+  } finally {
+    connection.close();
+    await server.done;
+  }
+});
+
+Deno.test("a handler that sends on its own connection while replies are handed out gets its reply after them", async () => {
+  const server = await startMemcached();
+  const connection = connectionTo(server.port);
+  try {
+    const collector = new Collector();
+    const chained: ReplyHandler = {
+      onReply(reply, tag) {
+        collector.onReply(reply, tag);
+        if (tag < 10) {
+          connection.send(
+            encoder.encode(`get k${tag}\r\n`),
+            ReplyKind.Retrieval,
+            collector,
+            100 + tag,
+          );
+        }
+      },
+      onFailure: (error, tag) => collector.onFailure(error, tag),
+    };
+    for (let i = 0; i < 10; i++) {
+      const set = `set k${i} 0 0 ${String(i).length}\r\n${i}\r\n`;
+      connection.send(encoder.encode(set), ReplyKind.Line, chained, i);
+    }
+    await collector.until(20);
+    assert.equal(collector.failures.size, 0);
+    for (let i = 0; i < 10; i++) {
+      assert.equal(decoder.decode(collector.replies.get(i)), "STORED\r\n");
+      assert.equal(
+        decoder.decode(collector.replies.get(100 + i)),
+        `VALUE k${i} 0 ${String(i).length}\r\n${i}\r\nEND\r\n`,
+      );
+    }
   } finally {
     connection.close();
     await server.stop();
