@@ -9,7 +9,10 @@ const END = 0xfffffff0;
 
 /**
  * Sends `packets` and a noop with a marker opaque; returns every response before the noop's,
- * one line each, cas uniques reduced to whether there is one (each server numbers its own).
+ * one line each, cas uniques reduced to whether there is one (each server numbers its own), and
+ * a counter's trailing spaces dropped: when an incr or decr shortens a number, memcached pads it
+ * with spaces in place only if no other request holds the item at that moment (a reply not yet
+ * written does), so the padding depends on how the requests were batched, not on the proxy.
  */
 async function exchange(port: number, packets: Uint8Array[]): Promise<string[]> {
   const client = await BinaryClient.connect(port);
@@ -23,7 +26,7 @@ async function exchange(port: number, packets: Uint8Array[]): Promise<string[]> 
       const cas = r.cas > 0n ? "cas" : "0";
       out.push(
         `${r.opaque} op${r.opcode} s${r.status} ${cas} x${r.extras} k${JSON.stringify(r.key)} ` +
-          JSON.stringify(r.value),
+          JSON.stringify(r.value.replace(/^(\d+) +$/, "$1")),
       );
     }
     await writing;
