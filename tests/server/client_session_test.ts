@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { ClientSession } from "../../lib/server/client_session.ts";
+import { ProxyStats } from "../../lib/observability/stats.ts";
+import type { Router } from "../../lib/routing/router.ts";
+import type { ReplySink } from "../../lib/routing/reply_sink.ts";
+import type { TextRequest } from "../../lib/protocol/text/text_request.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * A client connection that sends `input` once, then nothing until it is closed, and whose first
+ * write does not finish until `releaseFirstWrite` is called: a client that has stopped reading.
+ */
+class StalledConn {
+  readonly writes: Uint8Array[] = [];
+  #input: Uint8Array | null;
+  #release: (() => void) | null = null;
+  #closed = Promise.withResolvers<null>();
+
+  constructor(input: string) {
+    this.#input = encoder.encode(input);
+  }
+
+  read(buf: Uint8Array): Promise<number | null> {
+    const input = this.#input;
+    if (input === null) return this.#closed.promise;
+    this.#input = null;
+    buf.set(input);
+    return Promise.resolve(input.length);
+  }
+
+  write(data: Uint8Array): Promise<number> {
+    this.writes.push(data);
+    if (this.writes.length > 1) return Promise.resolve(data.length);
+    return new Promise((resolve) => this.#release = () => resolve(data.length));
+  }
+
+  releaseFirstWrite(): void {
+    this.#release?.();
+  }
+
+  close(): void {
+    this.#closed.resolve(null);
+  }
+
+  get remoteAddr(): Deno.NetAddr {
+    return { transport: "tcp", hostname: "127.0.0.1", port: 1 };
+  }
+}
+
+Deno.test("a reply that waits behind a blocked write holds its own bytes, not the read it shares", async () => {
+  const conn = new StalledConn("get a\r\nget b\r\n");
+  const routed: { sink: ReplySink; seq: number }[] = [];
+  const router = {
+    route(_request: TextRequest, sink: ReplySink, seq: number) {
+      routed.push({ sink, seq });
+    },
+  } as unknown as Router;
+  const session = new ClientSession(conn as unknown as Deno.Conn, {
+    router,
+    stats: new ProxyStats(),
+    version: "test",
+    limits: {},
+    statsReply: () => new Uint8Array(0),
+  });
+  const serving = session.serve();
+  while (routed.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  // Both replies are views into one backend read, as BackendConnection hands them out.
+  const read = encoder.encode("VALUE a 0 1\r\n1\r\nEND\r\nVALUE b 0 1\r\n2\r\nEND\r\n");
+  routed[0].sink.complete(routed[0].seq, read.subarray(0, 21));
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  assert.equal(conn.writes.length, 1, "the first reply's write is under way");
+  routed[1].sink.complete(routed[1].seq, read.subarray(21));
+  conn.releaseFirstWrite();
+  while (conn.writes.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  const second = conn.writes[1];
+  assert.equal(new TextDecoder().decode(second), "VALUE b 0 1\r\n2\r\nEND\r\n");
+  assert.equal(second.buffer.byteLength, second.byteLength, "the waiting reply was copied");
+  session.close();
+  await serving;
+});
