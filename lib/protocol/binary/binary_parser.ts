@@ -1,4 +1,4 @@
-import { compacted } from "../bytes.ts";
+import { bytesEqual, compacted, concatBytes } from "../bytes.ts";
 import { Command } from "../text/command.ts";
 import { buildMetaRequest, SILENT } from "../meta/meta_request.ts";
 import { encodeBase64Key, isMetaKey, isPlainKey, MAX_KEY_LENGTH } from "../meta/meta_key.ts";
@@ -300,8 +300,7 @@ export class BinaryRequestParser {
     const { opcode, opaque, key, value } = request;
     const first = value.indexOf(0);
     const second = first < 0 ? -1 : value.indexOf(0, first + 1);
-    const plain = opcode === Opcode.SaslAuth && key.length === PLAIN.length &&
-      key.every((b, i) => b === PLAIN[i]);
+    const plain = opcode === Opcode.SaslAuth && bytesEqual(key, PLAIN);
     if (
       plain && second > 0 &&
       this.#local.authenticate!(value.subarray(first + 1, second), value.subarray(second + 1))
@@ -334,14 +333,7 @@ export class BinaryRequestParser {
       }
     }
     packets.push(binaryResponse(request.opcode, request.opaque, {}));
-    const total = packets.reduce((n, p) => n + p.length, 0);
-    const joined = new Uint8Array(total);
-    let offset = 0;
-    for (const p of packets) {
-      joined.set(p, offset);
-      offset += p.length;
-    }
-    return joined;
+    return concatBytes(packets, packets.reduce((n, p) => n + p.length, 0));
   }
 
   /**

@@ -1,25 +1,23 @@
 import { bytesEqual } from "../bytes.ts";
 import { type ParsedItem, ProtocolClose } from "./request_parser.ts";
-import { replyLine } from "./replies.ts";
+import { LINE_TOO_LONG, replyLine, STORED } from "./replies.ts";
 
 /** Checks a user name and password, as a client sent them. */
 export type CredentialCheck = (user: Uint8Array, password: Uint8Array) => boolean;
 
 /** Any command before the client has authenticated. */
-export const UNAUTHENTICATED: Uint8Array = replyLine("CLIENT_ERROR unauthenticated");
+const UNAUTHENTICATED: Uint8Array = replyLine("CLIENT_ERROR unauthenticated");
 /** The credentials were checked and did not match. */
-export const AUTH_FAILURE: Uint8Array = replyLine("CLIENT_ERROR authentication failure");
+const AUTH_FAILURE: Uint8Array = replyLine("CLIENT_ERROR authentication failure");
 /** The data block held fewer than two words. */
-export const BAD_AUTH_FORMAT: Uint8Array = replyLine(
+const BAD_AUTH_FORMAT: Uint8Array = replyLine(
   "CLIENT_ERROR bad authentication token format",
 );
 /** The data block did not end with `\r\n`. */
-export const BAD_AUTH_TERMINATION: Uint8Array = replyLine(
+const BAD_AUTH_TERMINATION: Uint8Array = replyLine(
   "CLIENT_ERROR bad command line termination",
 );
-const STORED = replyLine("STORED");
 const AUTH_TOO_LONG = replyLine("CLIENT_ERROR authentication token too long");
-const LINE_TOO_LONG = replyLine("CLIENT_ERROR line too long");
 
 const LF = 0x0a;
 const CR = 0x0d;

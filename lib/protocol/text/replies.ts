@@ -36,5 +36,7 @@ export const INVALID_DELTA: Uint8Array = replyLine("CLIENT_ERROR invalid numeric
 export const INVALID_EXPTIME: Uint8Array = replyLine("CLIENT_ERROR invalid exptime argument");
 /** A value over the item size limit. */
 export const TOO_LARGE: Uint8Array = replyLine("SERVER_ERROR object too large for cache");
+/** A command line longer than memcached reads. */
+export const LINE_TOO_LONG: Uint8Array = replyLine("CLIENT_ERROR line too long");
 /** Sent to a client past the `-n` connection limit, before it is closed. */
 export const TOO_MANY_CONNECTIONS: Uint8Array = replyLine("SERVER_ERROR too many connections");

@@ -2,7 +2,7 @@ import { compacted } from "../bytes.ts";
 import { ByteSlab } from "../byte_slab.ts";
 import { Command, type CommandCode, commandCode, isMetaKeyed, isStorage } from "./command.ts";
 import { buildMetaRequest, firstFlag, metaRequest, SILENT } from "../meta/meta_request.ts";
-import { decodeBase64Key } from "../meta/meta_key.ts";
+import { decodeBase64Key, MAX_KEY_LENGTH } from "../meta/meta_key.ts";
 import { isInt32, isUint64, parseUnsigned } from "./numbers.ts";
 import {
   BAD_COMMAND_LINE,
@@ -12,6 +12,7 @@ import {
   ERROR,
   INVALID_DELTA,
   INVALID_EXPTIME,
+  LINE_TOO_LONG,
   replyLine,
   TOO_LARGE,
 } from "./replies.ts";
@@ -19,7 +20,6 @@ import { buildLine } from "./request_lines.ts";
 import { TextRequest } from "./text_request.ts";
 
 /** The longest key memcached accepts. */
-const MAX_KEY_LENGTH = 250;
 /** The longest value length memcached accepts on a storage line (INT_MAX - 2). */
 const MAX_VALUE_LENGTH = 0x7ffffffd;
 
@@ -82,7 +82,6 @@ const CR = 0x0d;
 const SPACE = 0x20;
 const NOREPLY = new TextEncoder().encode("noreply");
 const DELETE = new TextEncoder().encode("delete");
-const LINE_TOO_LONG = replyLine("CLIENT_ERROR line too long");
 const MN = replyLine("MN");
 const META_DELETE = new TextEncoder().encode("md");
 const BASE64_FLAG = new TextEncoder().encode("b");
