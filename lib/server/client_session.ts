@@ -1,4 +1,4 @@
-import { concatBytes } from "../protocol/bytes.ts";
+import { concatBytes, writeAll } from "../protocol/bytes.ts";
 import { BinaryRequestParser } from "../protocol/binary/binary_parser.ts";
 import { Opcode, REQUEST_MAGIC, Status } from "../protocol/binary/opcodes.ts";
 import { errorResponse } from "../protocol/binary/binary_responses.ts";
@@ -440,10 +440,7 @@ export class ClientSession implements ReplySink {
           }
         }
         if (total > 0) {
-          const data = concatBytes(chunks, total);
-          for (let written = 0; written < total;) {
-            written += await this.#conn.write(written === 0 ? data : data.subarray(written));
-          }
+          await writeAll(this.#conn, concatBytes(chunks, total));
           this.#context.stats.bytesWritten += total;
           this.#lastActive = Date.now();
         }
