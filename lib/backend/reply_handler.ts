@@ -10,6 +10,9 @@ export interface ReplyHandler {
   onFailure(error: BackendError, tag: number): void;
 }
 
+/** Takes the replies nobody waits for, such as the touches a read sends to backups. */
+export const IGNORE_REPLIES: ReplyHandler = { onReply() {}, onFailure() {} };
+
 /** Why a backend could not answer a request. */
 export class BackendError extends Error {
   /**

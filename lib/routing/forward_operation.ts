@@ -1,7 +1,7 @@
 import type { BackendError, ReplyHandler } from "../backend/reply_handler.ts";
 import { ReplyKind } from "../protocol/text/response_parser.ts";
 import type { TextRequest } from "../protocol/text/text_request.ts";
-import { failureReply } from "./failure_reply.ts";
+import { countFailure, failureReply } from "./failure_reply.ts";
 import type { Pool } from "./pool.ts";
 import type { ReplySink } from "./reply_sink.ts";
 
@@ -41,8 +41,7 @@ export class ForwardOperation implements ReplyHandler {
 
   /** The primary failed: the client gets a `SERVER_ERROR`. */
   onFailure(error: BackendError): void {
-    this.#pool.stats.backendErrors++;
-    if (error.timedOut) this.#pool.stats.requestTimeouts++;
+    countFailure(this.#pool.stats, error);
     this.#sink.complete(this.#seq, failureReply(error));
   }
 }

@@ -1,4 +1,4 @@
-import type { BackendError, ReplyHandler } from "../backend/reply_handler.ts";
+import { type BackendError, IGNORE_REPLIES, type ReplyHandler } from "../backend/reply_handler.ts";
 import { concatBytes } from "../protocol/bytes.ts";
 import { Command } from "../protocol/text/command.ts";
 import { touchRequest } from "../protocol/text/item_state.ts";
@@ -11,12 +11,9 @@ import {
 } from "../protocol/text/response_parser.ts";
 import { END } from "../protocol/text/replies.ts";
 import type { TextRequest } from "../protocol/text/text_request.ts";
-import { failureReply } from "./failure_reply.ts";
+import { countFailure, failureReply } from "./failure_reply.ts";
 import type { Pool } from "./pool.ts";
 import type { ReplySink } from "./reply_sink.ts";
-
-/** Takes the replies nobody waits for: the touches a `gat` sends to backups. */
-const IGNORED: ReplyHandler = { onReply() {}, onFailure() {} };
 
 /** One request this operation sent: which keys it carries, to which replica. */
 interface Part {
@@ -189,8 +186,7 @@ export class GetOperation implements ReplyHandler {
   /** A server failed: its keys stay unfound on that replica. */
   onFailure(error: BackendError, tag: number): void {
     this.#errorReply ??= failureReply(error);
-    this.#pool.stats.backendErrors++;
-    if (error.timedOut) this.#pool.stats.requestTimeouts++;
+    countFailure(this.#pool.stats, error);
     this.#partDone(tag, false);
   }
 
@@ -235,7 +231,7 @@ export class GetOperation implements ReplyHandler {
     } else if (request.command === Command.Gat || request.command === Command.Gats) {
       const touch = touchRequest(request.keys[k], request.tokens[1]);
       for (let r = 1; r < pool.replicas; r++) {
-        pool.group(r).pick(hash).send(touch, ReplyKind.Line, IGNORED, 0, 0);
+        pool.group(r).pick(hash).send(touch, ReplyKind.Line, IGNORE_REPLIES, 0, 0);
       }
     }
   }
@@ -244,7 +240,11 @@ export class GetOperation implements ReplyHandler {
     const stats = this.#pool.stats;
     const replicated = this.#pool.replication !== null;
     if (this.#whole !== null) {
-      if (replicated) { for (let k = 0; k < this.#wholeHits; k++) this.#afterHit(k, 0); }
+      // Of a primary's hits, only a gat's or gats's touch goes on to the backups.
+      const command = this.#request.command;
+      if (replicated && (command === Command.Gat || command === Command.Gats)) {
+        for (let k = 0; k < this.#wholeHits; k++) this.#afterHit(k, 0);
+      }
       stats.getHits += this.#wholeHits;
       stats.getMisses += this.#request.keys.length - this.#wholeHits;
       this.#sink.complete(this.#seq, this.#whole);

@@ -1,28 +1,21 @@
-import type { BackendError, ReplyHandler } from "../backend/reply_handler.ts";
-import { metaFlag } from "../protocol/meta/meta_request.ts";
+import { type BackendError, IGNORE_REPLIES, type ReplyHandler } from "../backend/reply_handler.ts";
+import { hasBase64Key, metaFlag } from "../protocol/meta/meta_request.ts";
+import { isServerError } from "../protocol/text/replies.ts";
 import { buildLine } from "../protocol/text/request_lines.ts";
 import { ReplyKind } from "../protocol/text/response_parser.ts";
 import type { TextRequest } from "../protocol/text/text_request.ts";
-import { failureReply } from "./failure_reply.ts";
+import { countFailure, failureReply } from "./failure_reply.ts";
 import type { Pool } from "./pool.ts";
 import type { ReplySink } from "./reply_sink.ts";
 
-/** Takes the replies nobody waits for: the touches an `mg … T` sends to backups. */
-const IGNORED: ReplyHandler = { onReply() {}, onFailure() {} };
 const MG = new TextEncoder().encode("mg");
 const EN = new TextEncoder().encode("EN\r\n");
 const BASE64 = new TextEncoder().encode("b");
 const T = 0x54;
-const B = 0x62;
 
 /** True for `EN`, a meta miss. */
 function isMiss(reply: Uint8Array): boolean {
   return reply[0] === 0x45 && reply[1] === 0x4e;
-}
-
-/** True for a `SERVER_ERROR` line: the server could not answer, as if it failed. */
-function isServerError(reply: Uint8Array): boolean {
-  return reply[0] === 0x53 && reply[1] === 0x45;
 }
 
 /**
@@ -115,8 +108,7 @@ export class MetaGetOperation implements ReplyHandler {
   onFailure(error: BackendError, replica: number): void {
     const stats = this.#pool.stats;
     this.#errorReply ??= failureReply(error);
-    stats.backendErrors++;
-    if (error.timedOut) stats.requestTimeouts++;
+    countFailure(stats, error);
     if (replica === 0 && this.#pool.replicas > 1) {
       stats.failovers++;
       this.#askBackups();
@@ -165,13 +157,11 @@ export class MetaGetOperation implements ReplyHandler {
     const ttl = metaFlag(request, T);
     if (ttl === null) return;
     const words = [MG, request.tokens[1]];
-    if (request.tokens.some((token, t) => t >= 2 && token.length === 1 && token[0] === B)) {
-      words.push(BASE64);
-    }
+    if (hasBase64Key(request)) words.push(BASE64);
     words.push(ttl);
     const touch = buildLine(words);
     for (let r = 1; r < this.#pool.replicas; r++) {
-      this.#pool.group(r).pick(this.#hash).send(touch, ReplyKind.Meta, IGNORED, 0, 0);
+      this.#pool.group(r).pick(this.#hash).send(touch, ReplyKind.Meta, IGNORE_REPLIES, 0, 0);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { exptimeFor } from "../protocol/text/item_state.ts";
 import { Command } from "../protocol/text/command.ts";
-import { firstFlag, metaFlag } from "../protocol/meta/meta_request.ts";
+import { firstFlag, hasBase64Key, metaFlag } from "../protocol/meta/meta_request.ts";
+import { isServerError } from "../protocol/text/replies.ts";
 import { buildLine } from "../protocol/text/request_lines.ts";
 import { ReplyKind } from "../protocol/text/response_parser.ts";
 import type { TextRequest } from "../protocol/text/text_request.ts";
@@ -24,10 +25,8 @@ const T = 0x54;
 const N = 0x4e;
 const I = 0x49;
 const X = 0x78;
-const B = 0x62;
 
 const isHd = (reply: Uint8Array) => reply[0] === H && reply[1] === D;
-const isServerError = (reply: Uint8Array) => reply[0] === S && reply[1] === 0x45; // SE…
 
 /**
  * The replication of a meta write (`ms`, `md`, `ma`). Backups get plain commands that only set
@@ -47,8 +46,7 @@ const isServerError = (reply: Uint8Array) => reply[0] === S && reply[1] === 0x45
 export function metaWriteRule(request: TextRequest): WriteRule {
   const command = request.command;
   const keyToken = request.tokens[1];
-  const base64 = request.tokens.some((token, t) => t >= 2 && token.length === 1 && token[0] === B);
-  const keyWords = base64 ? [keyToken, BASE64] : [keyToken];
+  const keyWords = hasBase64Key(request) ? [keyToken, BASE64] : [keyToken];
   const deleteLine = () => buildLine([MD, ...keyWords, ...kept(request, [I, T, X])]);
   return {
     key: request.keys[0],

@@ -1,7 +1,7 @@
 import type { BackendError, ReplyHandler } from "../backend/reply_handler.ts";
 import { parseItemState } from "../protocol/text/item_state.ts";
 import { ReplyKind, type ReplyKindCode } from "../protocol/text/response_parser.ts";
-import { failureReply } from "./failure_reply.ts";
+import { countFailure, failureReply } from "./failure_reply.ts";
 import type { Pool } from "./pool.ts";
 import type { ReplySink } from "./reply_sink.ts";
 import { AWAIT_STATE, type WriteRule } from "./write_rule.ts";
@@ -96,8 +96,7 @@ export class WriteOperation implements ReplyHandler {
   /** A server failed: the primary's failure sends the command to the backups. */
   onFailure(error: BackendError, tag: number): void {
     const pool = this.#pool;
-    pool.stats.backendErrors++;
-    if (error.timedOut) pool.stats.requestTimeouts++;
+    countFailure(pool.stats, error);
     if (tag !== PRIMARY_STATE) {
       // The server may or may not have applied the write: it must not serve the key until the
       // key is replayed. (After PRIMARY_STATE, the primary did apply it, and holds the newest.)

@@ -43,6 +43,15 @@ export function metaFlag(request: TextRequest, flag: number): Uint8Array | null 
   return null;
 }
 
+/** True when a meta request's key is base64 (a flag token that is `b` alone). */
+export function hasBase64Key(request: TextRequest): boolean {
+  const tokens = request.tokens;
+  for (let t = firstFlag(request.command); t < tokens.length; t++) {
+    if (tokens[t].length === 1 && tokens[t][0] === B) return true;
+  }
+  return false;
+}
+
 /**
  * What memcached's quiet mode leaves of a reply to `command`: nothing for the replies it
  * suppresses (a miss for `mg`; success for `ms`, `md` and `ma`), the reply otherwise.

@@ -36,6 +36,11 @@ export const INVALID_DELTA: Uint8Array = replyLine("CLIENT_ERROR invalid numeric
 export const INVALID_EXPTIME: Uint8Array = replyLine("CLIENT_ERROR invalid exptime argument");
 /** A value over the item size limit. */
 export const TOO_LARGE: Uint8Array = replyLine("SERVER_ERROR object too large for cache");
+/** True for a `SERVER_ERROR` line: the server could not answer, as if it failed. */
+export function isServerError(reply: Uint8Array): boolean {
+  return reply[0] === 0x53 && reply[1] === 0x45; // SE…
+}
+
 /** A command line longer than memcached reads. */
 export const LINE_TOO_LONG: Uint8Array = replyLine("CLIENT_ERROR line too long");
 /** Sent to a client past the `-n` connection limit, before it is closed. */
