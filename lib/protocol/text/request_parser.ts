@@ -227,6 +227,25 @@ export class TextRequestParser {
     this.#start = this.#end = this.#scanFrom = 0;
   }
 
+  /** Drops the `total` bytes of a request from `#start`, those not received yet included. */
+  #drop(total: number): void {
+    const available = this.#end - this.#start;
+    if (available >= total) {
+      this.#consume(total);
+    } else {
+      this.#skip = total - available;
+      this.#consume(available);
+    }
+  }
+
+  /** True when the `total` bytes of the request at `#start` are all here; else waits for them. */
+  #arrived(total: number): boolean {
+    if (this.#end - this.#start >= total) return true;
+    this.#waitFor = total;
+    this.#scanFrom = this.#start;
+    return false;
+  }
+
   /** Consumes `length` bytes from `#start`, and resets the line state. */
   #consume(length: number): void {
     this.#start += length;
@@ -378,14 +397,29 @@ export class TextRequestParser {
     totalLength: number,
     noreply: boolean,
   ): TextRequest {
-    const base = this.#start;
-    const raw = this.#slab.copy(this.#buf, base, base + totalLength);
     const tokens = new Array<Uint8Array>(n);
-    for (let t = 0; t < n; t++) {
-      tokens[t] = raw.subarray(this.#tokenStarts[t] - base, this.#tokenEnds[t] - base);
-    }
+    const raw = this.#copyOut(totalLength, tokens);
     const keys = endKey - firstKey === 1 ? [tokens[firstKey]] : tokens.slice(firstKey, endKey);
     return new TextRequest(code, raw, tokens, keys, noreply, lineLength);
+  }
+
+  /** A meta request of `n` tokens whose bytes are the `totalLength` from `#start`. */
+  #metaRequest(code: CommandCode, n: number, lineLength: number, totalLength: number): TextRequest {
+    const tokens = new Array<Uint8Array>(n);
+    return metaRequest(code, this.#copyOut(totalLength, tokens), tokens, lineLength);
+  }
+
+  /**
+   * Copies the `totalLength` bytes from `#start` out of the buffer, which the next read reuses,
+   * and fills `tokens` with views of the line's tokens in the copy, which it returns.
+   */
+  #copyOut(totalLength: number, tokens: Uint8Array[]): Uint8Array {
+    const base = this.#start;
+    const raw = this.#slab.copy(this.#buf, base, base + totalLength);
+    for (let t = 0; t < tokens.length; t++) {
+      tokens[t] = raw.subarray(this.#tokenStarts[t] - base, this.#tokenEnds[t] - base);
+    }
+    return raw;
   }
 
   /** `delete <key> noreply` for the key at `buf[start..end)`. */
@@ -426,8 +460,7 @@ export class TextRequestParser {
       return this.#reply(out, lineLength, false, tooMany);
     }
     if (code !== Command.MetaSet) {
-      const request = this.#request(code, n, 1, 2, lineLength, lineLength, false);
-      out.push(metaRequest(code, request.raw, request.tokens, lineLength));
+      out.push(this.#metaRequest(code, n, lineLength, lineLength));
       this.#consume(lineLength);
       return true;
     }
@@ -445,25 +478,14 @@ export class TextRequestParser {
       }
       out.push(TOO_LARGE);
       if (this.#isPlainMetaSet(n)) out.push(this.#silentMetaDelete(n));
-      const available = this.#end - this.#start;
-      if (available >= total) {
-        this.#consume(total);
-      } else {
-        this.#skip = total - available;
-        this.#consume(available);
-      }
+      this.#drop(total);
       return true;
     }
-    if (this.#end - this.#start < total) {
-      this.#waitFor = total;
-      this.#scanFrom = this.#start;
-      return false;
-    }
+    if (!this.#arrived(total)) return false;
     if (this.#buf[this.#start + total - 2] !== CR || this.#buf[this.#start + total - 1] !== LF) {
       return this.#reply(out, total, false, BAD_DATA_CHUNK);
     }
-    const request = this.#request(code, n, 1, 2, lineLength, total, false);
-    out.push(metaRequest(code, request.raw, request.tokens, lineLength));
+    out.push(this.#metaRequest(code, n, lineLength, total));
     this.#consume(total);
     return true;
   }
@@ -534,20 +556,10 @@ export class TextRequestParser {
       if (!noreply) out.push(TOO_LARGE);
       // memcached drops the old value of a key whose new value was too large for a set.
       if (code === Command.Set) out.push(this.#silentDelete(starts[1], ends[1]));
-      const available = this.#end - this.#start;
-      if (available >= total) {
-        this.#consume(total);
-      } else {
-        this.#skip = total - available;
-        this.#consume(available);
-      }
+      this.#drop(total);
       return true;
     }
-    if (this.#end - this.#start < total) {
-      this.#waitFor = total;
-      this.#scanFrom = this.#start;
-      return false;
-    }
+    if (!this.#arrived(total)) return false;
     if (buf[this.#start + total - 2] !== CR || buf[this.#start + total - 1] !== LF) {
       return this.#reply(out, total, noreply, BAD_DATA_CHUNK);
     }
