@@ -2,7 +2,12 @@ import { isIP, parseArgs } from "../deps.ts";
 import { DISTRIBUTION_NAMES, type DistributionName } from "../distribution/build.ts";
 import { HASH_NAMES, type HashName } from "../hash/hash_functions.ts";
 import { OPS_FLAG_OPTIONS, OPS_USAGE, type OpsOptions, opsOptions } from "./ops_flags.ts";
-import { type ListenConfig, POOL_DEFAULTS, type ProxyConfig } from "./proxy_config.ts";
+import {
+  type ListenConfig,
+  MIN_CLIENT_BUFFER,
+  POOL_DEFAULTS,
+  type ProxyConfig,
+} from "./proxy_config.ts";
 import { ConfigError, parsePort, parseServer } from "./server_address.ts";
 
 /**
@@ -97,9 +102,6 @@ function intFlag(text: string | undefined, flag: string, fallback: number): numb
   }
   return n;
 }
-
-/** The smallest `--max-client-buffer`: one read's worth, so a request always fits. */
-const MIN_CLIENT_BUFFER = 64 * 1024;
 
 /** An octal file mode such as `0700` or `600`. */
 function modeFlag(text: string, flag: string): number {

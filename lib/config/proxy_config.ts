@@ -97,6 +97,9 @@ export interface ProxyConfig {
   verbose: boolean;
 }
 
+/** The smallest `maxClientBuffer`: one read's worth, so a request always fits. */
+export const MIN_CLIENT_BUFFER = 64 * 1024;
+
 /** The mode a unix socket gets unless told otherwise: owner only, as memcached's `-a 700`. */
 export const DEFAULT_UNIX_MODE = 0o700;
 

@@ -42,6 +42,7 @@ import { DISTRIBUTION_NAMES, type DistributionName } from "../distribution/build
 import { HASH_NAMES, type HashName } from "../hash/hash_functions.ts";
 import {
   type ListenConfig,
+  MIN_CLIENT_BUFFER,
   POOL_DEFAULTS,
   type PoolConfig,
   type ProxyConfig,
@@ -459,7 +460,7 @@ function parsePool(
         pool.maxKeys = wholeNumber(key, value, 1);
         break;
       case "max_client_buffer":
-        pool.maxClientBuffer = wholeNumber(key, value, 65536, " of bytes");
+        pool.maxClientBuffer = wholeNumber(key, value, MIN_CLIENT_BUFFER, " of bytes");
         break;
       case "idle_timeout":
         pool.idleTimeout = wholeNumber(key, value, 0, " of seconds");
