@@ -63,11 +63,10 @@ export function binaryResponse(
   return out;
 }
 
+/** memcached's message for each error status, encoded once. */
+const STATUS_BODIES = new Map([...STATUS_MESSAGES].map(([s, m]) => [s, encoder.encode(m)]));
+
 /** An error response with memcached's message for `status` as its body. */
 export function errorResponse(opcode: number, opaque: Uint8Array, status: number): Uint8Array {
-  const message = STATUS_MESSAGES.get(status);
-  return binaryResponse(opcode, opaque, {
-    status,
-    value: message === undefined ? EMPTY : encoder.encode(message),
-  });
+  return binaryResponse(opcode, opaque, { status, value: STATUS_BODIES.get(status) ?? EMPTY });
 }
