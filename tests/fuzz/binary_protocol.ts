@@ -1,21 +1,11 @@
 import { binaryPacket, setExtras } from "../helpers/binary_client.ts";
 import type { SeededRandom } from "../helpers/random.ts";
 import { randomBinaryCommands } from "../helpers/random_binary_commands.ts";
-import type { FuzzProtocol } from "./protocol.ts";
+import { type FuzzProtocol, join } from "./protocol.ts";
 
 const decoder = new TextDecoder();
 /** The statuses memrelay's binary responses may carry. */
 const STATUSES = new Set([0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x20, 0x81, 0x82, 0x84]);
-
-function join(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
 
 /** One random change to a stream of packets: bytes flipped, cut, inserted, or a length made odd. */
 function mutate(random: SeededRandom, bytes: Uint8Array): Uint8Array {

@@ -1,6 +1,6 @@
 import type { SeededRandom } from "../helpers/random.ts";
 import { randomMetaCommands } from "../helpers/random_meta_commands.ts";
-import type { FuzzProtocol } from "./protocol.ts";
+import { type FuzzProtocol, join } from "./protocol.ts";
 import { checkTextReplies } from "./text_protocol.ts";
 
 const encoder = new TextEncoder();
@@ -45,16 +45,6 @@ const VOCABULARY = [
   "\0",
   "k".repeat(251),
 ];
-
-function join(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
 
 function mutate(random: SeededRandom, bytes: Uint8Array): Uint8Array {
   const at = random.int(bytes.length + 1);

@@ -1,3 +1,4 @@
+import { concatBytes } from "../../lib/protocol/bytes.ts";
 import type { SeededRandom } from "../helpers/random.ts";
 
 /**
@@ -15,4 +16,9 @@ export interface FuzzProtocol {
   probe(key: string): Uint8Array;
   /** Null when `reply` is a right answer to {@linkcode probe}; else what is wrong with it. */
   checkProbe(key: string, reply: Uint8Array): string | null;
+}
+
+/** `chunks` joined into one array. */
+export function join(chunks: Uint8Array[]): Uint8Array {
+  return concatBytes(chunks, chunks.reduce((n, c) => n + c.length, 0));
 }

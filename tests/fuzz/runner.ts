@@ -1,5 +1,6 @@
 import { SeededRandom } from "../helpers/random.ts";
-import type { FuzzProtocol } from "./protocol.ts";
+import { writeAll } from "../../lib/protocol/bytes.ts";
+import { type FuzzProtocol, join } from "./protocol.ts";
 
 /** A case the proxy failed. */
 export interface FuzzFailure {
@@ -62,17 +63,7 @@ async function readUntilClosed(conn: Deno.Conn, timeoutMs: number): Promise<Uint
     clearTimeout(timer);
   }
   if (timedOut) throw new Error(`not answered and closed within ${timeoutMs} ms`);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+  return join(chunks);
 }
 
 /** Sends one case, half-closes, and checks what comes back; null when all is well. */

@@ -1,6 +1,6 @@
 import type { SeededRandom } from "../helpers/random.ts";
 import { randomTextCommands } from "../helpers/random_text_commands.ts";
-import type { FuzzProtocol } from "./protocol.ts";
+import { type FuzzProtocol, join } from "./protocol.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -71,16 +71,6 @@ const EXTREMES = ["-1", "4294967296", "abc", "", "99999999999999999999", "214748
 /** A byte run of `length`, random or one repeated byte. */
 function run(random: SeededRandom, length: number): Uint8Array {
   return random.next() < 0.5 ? random.bytes(length) : new Uint8Array(length).fill(random.int(256));
-}
-
-function join(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 /** One random change to `bytes`. */
