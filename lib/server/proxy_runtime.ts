@@ -88,10 +88,8 @@ export class ProxyRuntime {
   #admin: AdminServer | null = null;
   #draining = false;
   #closed: Promise<void> | null = null;
-  /** Ends a drain in progress at once. */
-  #cutDrain: (() => void) | null = null;
-  /** Set when a drain was cut short: close everything now. */
-  #drainCut = false;
+  /** Aborted by a `close(0)` after a close: the drain, begun or not, ends at once. */
+  readonly #cut = new AbortController();
 
   private constructor(options: RuntimeOptions) {
     this.#options = options;
@@ -514,10 +512,7 @@ export class ProxyRuntime {
    * short.
    */
   close(drainTimeoutMs: number = this.#options.drainTimeoutMs): Promise<void> {
-    if (this.#closed !== null && drainTimeoutMs === 0) {
-      this.#drainCut = true;
-      this.#cutDrain?.();
-    }
+    if (this.#closed !== null && drainTimeoutMs === 0) this.#cut.abort();
     return this.#closed ??= this.#close(drainTimeoutMs);
   }
 
@@ -529,19 +524,11 @@ export class ProxyRuntime {
     await Promise.all(listeners.map((r) => r.serving));
     const all = [...listeners.map((r) => r.listener), ...this.#leaving];
     const open = () => all.reduce((n, l) => n + l.sessions, 0);
+    const cut = this.#cut.signal;
     if (open() > 0 && drainTimeoutMs > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timedOut = await Promise.race([
-        Promise.all(all.map((l) => l.drainSessions())).then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), drainTimeoutMs);
-          this.#cutDrain = () => resolve(true);
-        }),
-      ]);
-      clearTimeout(timer);
-      this.#cutDrain = null;
-      if (timedOut) {
-        const what = this.#drainCut ? "drain cut short" : "drain timed out";
+      const drained = cut.aborted ? false : await drainWithin(all, drainTimeoutMs, cut);
+      if (!drained) {
+        const what = cut.aborted ? "drain cut short" : "drain timed out";
         this.#logger.log("warn", `${what}, closing client connections`, {
           connections: open(),
           drain_timeout_ms: drainTimeoutMs,
@@ -553,7 +540,7 @@ export class ProxyRuntime {
     const backends = [...this.#tree.backends.values()].map((e) => e.backend);
     backends.push(...this.#retiring.keys());
     while (
-      Date.now() < deadline && !this.#drainCut && backends.some((b) => b.inFlight > 0)
+      Date.now() < deadline && !cut.aborted && backends.some((b) => b.inFlight > 0)
     ) {
       await sleep(5);
     }
@@ -566,5 +553,29 @@ export class ProxyRuntime {
     for (const b of backends) b.close();
     this.#listeners.clear();
     await this.#admin?.close();
+  }
+}
+
+/**
+ * Lets the listeners' sessions drain: true once all have ended, false when `timeoutMs` passes or
+ * `cut` aborts first.
+ */
+async function drainWithin(
+  listeners: Listener[],
+  timeoutMs: number,
+  cut: AbortSignal,
+): Promise<boolean> {
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<boolean>();
+  const timer = setTimeout(() => stop(false), timeoutMs);
+  const onCut = () => stop(false);
+  cut.addEventListener("abort", onCut, { once: true });
+  try {
+    return await Promise.race([
+      Promise.all(listeners.map((l) => l.drainSessions())).then(() => true),
+      stopped,
+    ]);
+  } finally {
+    clearTimeout(timer);
+    cut.removeEventListener("abort", onCut);
   }
 }
