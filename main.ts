@@ -106,6 +106,7 @@ async function main(args: string[]): Promise<number> {
       admin: ops.admin ?? undefined,
       drainTimeoutMs: ops.drainTimeoutMs,
       loadConfig,
+      io: ops.io,
     });
   } catch (error) {
     if (error instanceof ConfigError) {

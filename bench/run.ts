@@ -226,6 +226,7 @@ async function startMemrelay(
       "--allow-read",
       "--allow-write",
       "--allow-env",
+      "--allow-ffi",
       V8_FLAGS,
       main.pathname,
       ...["-l", "127.0.0.1", "-p", String(port)],

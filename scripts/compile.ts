@@ -18,6 +18,7 @@ const { code, stderr } = await new Deno.Command(Deno.execPath(), {
     "--allow-read",
     "--allow-write",
     "--allow-env",
+    "--allow-ffi",
     V8_FLAGS,
     "--output",
     output,

@@ -1,6 +1,7 @@
 import type { ReplyKindCode } from "../protocol/text/response_parser.ts";
 import { ReplyKind } from "../protocol/text/response_parser.ts";
 import { BackendStats } from "./backend_stats.ts";
+import type { TransportChoice } from "../net/tcp.ts";
 import { BackendConnection } from "./connection.ts";
 import { BackendError, type ReplyHandler } from "./reply_handler.ts";
 
@@ -12,6 +13,8 @@ export interface BackendOptions {
   port: number;
   /** Connect and reply timeout, in milliseconds. */
   timeoutMs: number;
+  /** The TCP transport (`lib/net/tcp.ts`); default `auto`. */
+  transport?: TransportChoice;
   /** Pipelined connections kept to the server; each client always uses the same one. */
   connections: number;
   /** Consecutive failures after which the server is marked down. */

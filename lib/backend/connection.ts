@@ -1,3 +1,4 @@
+import { type ByteStream, connectTcp, type TransportChoice } from "../net/tcp.ts";
 import { concatBytes, writeAll } from "../protocol/bytes.ts";
 import { type ReplyKindCode, TextResponseFramer } from "../protocol/text/response_parser.ts";
 import { BackendStats } from "./backend_stats.ts";
@@ -12,6 +13,8 @@ export interface ConnectionOptions {
   port: number;
   /** Milliseconds to wait for a connection, and for a reply while any is due. */
   timeoutMs: number;
+  /** The TCP transport (`lib/net/tcp.ts`); default `auto`. */
+  transport?: TransportChoice;
   /** Told of every failure (connect, timeout, I/O, garbage) and of each batch of good replies. */
   onHealth(ok: boolean, error?: BackendError): void;
   /** Told each time the connection is established, before queued requests are written. */
@@ -42,7 +45,7 @@ export class BackendConnection {
   readonly #queue = new RequestQueue();
   readonly #framer = new TextResponseFramer();
   readonly #stats: BackendStats;
-  #conn: Deno.TcpConn | null = null;
+  #conn: ByteStream | null = null;
   #connecting = false;
   #out: Uint8Array[] = [];
   #outBytes = 0;
@@ -109,11 +112,10 @@ export class BackendConnection {
   async #connect(): Promise<void> {
     this.#connecting = true;
     this.#startTimer();
-    const { hostname, port, timeoutMs } = this.#options;
-    let conn: Deno.TcpConn | null = null;
+    const { hostname, port, timeoutMs, transport = "auto" } = this.#options;
+    let conn: ByteStream | null = null;
     try {
-      conn = await Deno.connect({ hostname, port, signal: AbortSignal.timeout(timeoutMs) });
-      conn.setNoDelay(true);
+      conn = await connectTcp(hostname, port, transport, AbortSignal.timeout(timeoutMs));
     } catch (error) {
       this.#connecting = false;
       const timedOut = error instanceof DOMException && error.name === "TimeoutError";
@@ -162,7 +164,7 @@ export class BackendConnection {
     }
   };
 
-  async #readLoop(conn: Deno.TcpConn): Promise<void> {
+  async #readLoop(conn: ByteStream): Promise<void> {
     let reason = "server closed the connection";
     try {
       while (true) {

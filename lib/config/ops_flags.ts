@@ -1,4 +1,5 @@
 import { isIP } from "../deps.ts";
+import { type TransportChoice, TRANSPORTS } from "../net/tcp.ts";
 import { LOG_LEVELS, type LogLevel } from "../observability/log.ts";
 import { ConfigError, parsePort } from "./server_address.ts";
 
@@ -12,6 +13,8 @@ export interface OpsOptions {
   logLevel: LogLevel | null;
   /** How long a shutdown lets requests in flight finish, in milliseconds. */
   drainTimeoutMs: number;
+  /** The TCP transport: `auto` (the default), `epoll` or `deno`. */
+  io: TransportChoice;
 }
 
 /** The default of `--drain-timeout`, in milliseconds. */
@@ -23,6 +26,7 @@ export const OPS_FLAG_OPTIONS = {
   "log-format": { type: "string" },
   "log-level": { type: "string" },
   "drain-timeout": { type: "string" },
+  io: { type: "string" },
 } as const;
 
 /** The part of the usage text about these flags. */
@@ -33,6 +37,8 @@ export const OPS_USAGE = `Running it:
       --log-level LEVEL            debug, info (default; debug with -v), warn or error
       --drain-timeout MS           on SIGTERM/SIGINT, how long requests in flight may take to
                                    finish before connections are closed (default 5000)
+      --io auto|epoll|deno         TCP sockets: epoll through FFI (Linux, needs --allow-ffi;
+                                   fastest), Deno's own, or auto (default: epoll where it can)
   SIGHUP re-reads the -c file and applies it without dropping clients.`;
 
 /**
@@ -69,7 +75,7 @@ export function parseAdminAddress(text: string): { hostname: string; port: numbe
  * import { opsOptions } from "./ops_flags.ts";
  * console.log(opsOptions({ admin: "9100", "log-format": "json" }));
  * // { admin: { hostname: "127.0.0.1", port: 9100 }, logFormat: "json", logLevel: null,
- * //   drainTimeoutMs: 5000 }
+ * //   drainTimeoutMs: 5000, io: "auto" }
  * ```
  */
 export function opsOptions(values: Record<string, unknown>): OpsOptions {
@@ -85,11 +91,16 @@ export function opsOptions(values: Record<string, unknown>): OpsOptions {
   if (drain !== undefined && !/^\d+$/.test(drain)) {
     throw new ConfigError(`bad --drain-timeout "${drain}": expected milliseconds, such as 5000`);
   }
+  const io = values.io as string | undefined;
+  if (io !== undefined && !(TRANSPORTS as readonly string[]).includes(io)) {
+    throw new ConfigError(`bad --io "${io}": use ${TRANSPORTS.join(", ")}`);
+  }
   const admin = values.admin as string | undefined;
   return {
     admin: admin === undefined ? null : parseAdminAddress(admin),
     logFormat: format ?? "text",
     logLevel: (level as LogLevel | undefined) ?? null,
     drainTimeoutMs: drain === undefined ? DEFAULT_DRAIN_TIMEOUT_MS : Number(drain),
+    io: (io as TransportChoice | undefined) ?? "auto",
   };
 }

@@ -17,7 +17,10 @@ export function concatBytes(chunks: Uint8Array[], total: number): Uint8Array {
 }
 
 /** Writes all of `data`, however many calls the connection needs. */
-export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+export async function writeAll(
+  conn: { write(data: Uint8Array): Promise<number> },
+  data: Uint8Array,
+): Promise<void> {
   let offset = 0;
   while (offset < data.length) {
     offset += await conn.write(offset === 0 ? data : data.subarray(offset));

@@ -5,6 +5,7 @@ import {
   type TlsFiles,
 } from "../config/proxy_config.ts";
 import type { Logger } from "../observability/log.ts";
+import { listenTcp, type StreamListener, type TransportChoice } from "../net/tcp.ts";
 
 /** True for an address only this machine can reach: 127.0.0.0/8, `::1`, or `localhost`. */
 export function isLoopback(hostname: string): boolean {
@@ -42,7 +43,8 @@ export function bindListener(
   listen: ListenConfig,
   pool: PoolConfig,
   logger: Logger,
-): Deno.Listener {
+  io: TransportChoice = "auto",
+): StreamListener {
   if (listen.transport === "unix") {
     const listener = Deno.listen({ transport: "unix", path: listen.path });
     const mode = listen.mode ?? DEFAULT_UNIX_MODE;
@@ -59,7 +61,7 @@ export function bindListener(
   const { hostname, port } = listen;
   const warning = exposureWarning(hostname, port, pool);
   if (warning !== null) logger.log("warn", warning, { pool: pool.name });
-  if (pool.tls === null) return Deno.listen({ hostname, port });
+  if (pool.tls === null) return listenTcp(hostname, port, io);
   const { cert, key } = readTlsFiles(pool.tls);
   try {
     return Deno.listenTls({ hostname, port, cert, key });

@@ -1,3 +1,4 @@
+import type { ByteStream } from "../net/tcp.ts";
 import { concatBytes, writeAll } from "../protocol/bytes.ts";
 import { BinaryRequestParser } from "../protocol/binary/binary_parser.ts";
 import { Opcode, REQUEST_MAGIC, Status } from "../protocol/binary/opcodes.ts";
@@ -89,7 +90,7 @@ let nextAffinity = 0;
 export class ClientSession implements ReplySink {
   /** This client's connection choice on every backend. */
   readonly affinity: number = nextAffinity++;
-  readonly #conn: Deno.Conn;
+  readonly #conn: ByteStream;
   readonly #context: SessionContext;
   /** The text parser (meta included), until a first byte of 0x80 makes it the binary one. */
   #parser: TextRequestParser | BinaryRequestParser;
@@ -141,7 +142,7 @@ export class ClientSession implements ReplySink {
    * @param conn The client's connection.
    * @param context What all sessions share.
    */
-  constructor(conn: Deno.Conn, context: SessionContext) {
+  constructor(conn: ByteStream, context: SessionContext) {
     this.#conn = conn;
     this.#context = context;
     this.#parser = new TextRequestParser(context.limits);
@@ -511,7 +512,7 @@ export class ClientSession implements ReplySink {
 }
 
 /** The client's address for the log. */
-function describePeer(conn: Deno.Conn): string {
+function describePeer(conn: ByteStream): string {
   const addr = conn.remoteAddr;
   if (addr.transport !== "tcp") return addr.transport;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;

@@ -1,3 +1,4 @@
+import type { ByteStream, StreamListener } from "../net/tcp.ts";
 import { writeAll } from "../protocol/bytes.ts";
 import { TOO_MANY_CONNECTIONS } from "../protocol/text/replies.ts";
 import { ClientSession, type SessionContext } from "./client_session.ts";
@@ -10,7 +11,7 @@ const REFUSAL_GRACE_MS = 1000;
  * timeout in the context, it closes clients that have sent and taken nothing for that long.
  */
 export class Listener {
-  readonly #listener: Deno.Listener;
+  readonly #listener: StreamListener;
   readonly #context: SessionContext;
   #maxConnections: number;
   readonly #sessions = new Map<ClientSession, Promise<void>>();
@@ -23,7 +24,7 @@ export class Listener {
    * @param maxConnections Clients served at once; more are answered with
    *   `SERVER_ERROR too many connections` and closed.
    */
-  constructor(listener: Deno.Listener, context: SessionContext, maxConnections: number) {
+  constructor(listener: StreamListener, context: SessionContext, maxConnections: number) {
     this.#listener = listener;
     this.#context = context;
     this.#maxConnections = maxConnections;
@@ -87,7 +88,7 @@ export class Listener {
     await Promise.all(this.#sessions.values());
   }
 
-  #accept(conn: Deno.Conn): void {
+  #accept(conn: ByteStream): void {
     const stats = this.#context.stats;
     if (this.#open >= this.#maxConnections) {
       stats.rejectedConnections++;

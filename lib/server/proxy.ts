@@ -1,4 +1,5 @@
 import { DEFAULT_DRAIN_TIMEOUT_MS } from "../config/ops_flags.ts";
+import type { TransportChoice } from "../net/tcp.ts";
 import type { ProxyConfig } from "../config/proxy_config.ts";
 import { createLogger, type Logger } from "../observability/log.ts";
 import type { ServerSnapshot } from "../observability/snapshot.ts";
@@ -96,6 +97,12 @@ export interface StartOptions {
    * one that re-reads `-c FILE`. Default: none, and a reload without a configuration fails.
    */
   loadConfig?: () => Promise<ProxyConfig>;
+  /**
+   * The TCP transport of clients and servers: `epoll` (FFI, Linux, `--allow-ffi`), `deno`
+   * (`Deno.listen`/`Deno.connect`), or `auto` (the default), which takes `epoll` where it can.
+   * TLS and unix sockets always use Deno's.
+   */
+  io?: TransportChoice;
 }
 
 /**
@@ -128,6 +135,7 @@ export async function startProxy(
     drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
     admin: options.admin ?? null,
     loadConfig: options.loadConfig ?? null,
+    io: options.io ?? "auto",
   });
   const first = runtime.addrs[0];
   return {

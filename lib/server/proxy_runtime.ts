@@ -3,6 +3,13 @@ import type { PoolConfig, ProxyConfig, ServerConfig } from "../config/proxy_conf
 import { ConfigError } from "../config/server_address.ts";
 import { listenKey, validateConfig } from "../config/validate.ts";
 import type { Logger } from "../observability/log.ts";
+import { EpollListener } from "../net/epoll_socket.ts";
+import {
+  EPOLL_UNAVAILABLE,
+  epollAvailable,
+  type StreamListener,
+  type TransportChoice,
+} from "../net/tcp.ts";
 import { type AdminServer, serveAdmin } from "../observability/metrics_http.ts";
 import { prometheusText } from "../observability/prometheus.ts";
 import type { ExtraFigure, ProxySnapshot } from "../observability/snapshot.ts";
@@ -40,6 +47,8 @@ export interface RuntimeOptions {
   admin: { hostname: string; port: number } | null;
   /** Reads the configuration again, for `reload()` without an argument; null: nothing to read. */
   loadConfig: (() => Promise<ProxyConfig>) | null;
+  /** The TCP transport of clients and servers (`lib/net/tcp.ts`). */
+  io: TransportChoice;
 }
 
 /** One address the proxy listens on, and what its clients share. */
@@ -100,6 +109,7 @@ export class ProxyRuntime {
   /** Validates `config`, builds its route tree, binds its listeners and starts serving. */
   static start(config: ProxyConfig, options: RuntimeOptions): ProxyRuntime {
     validateConfig(config);
+    if (options.io === "epoll" && !epollAvailable()) throw new ConfigError(EPOLL_UNAVAILABLE);
     const runtime = new ProxyRuntime(options);
     runtime.#tree = buildRouteTree(
       config,
@@ -108,13 +118,16 @@ export class ProxyRuntime {
       runtime.#createBackend,
       runtime.#logger,
     );
-    const bound = new Map<string, Deno.Listener>();
+    const bound = new Map<string, StreamListener>();
     let settings: Map<string, SessionSettings>;
     try {
       settings = runtime.#sessionSettings(config);
       for (const pool of config.pools) {
         for (const listen of pool.listen) {
-          bound.set(listenKey(listen, pool.name), bindListener(listen, pool, runtime.#logger));
+          bound.set(
+            listenKey(listen, pool.name),
+            bindListener(listen, pool, runtime.#logger, options.io),
+          );
         }
       }
       if (options.admin !== null) runtime.#startAdmin(options.admin);
@@ -288,13 +301,13 @@ export class ProxyRuntime {
       for (const b of created) b.close();
       throw this.#rejected(error);
     }
-    const bound = new Map<string, Deno.Listener>();
+    const bound = new Map<string, StreamListener>();
     for (const pool of config.pools) {
       for (const listen of pool.listen) {
         const key = listenKey(listen, pool.name);
         if (this.#listeners.has(key)) continue;
         try {
-          bound.set(key, bindListener(listen, pool, this.#logger));
+          bound.set(key, bindListener(listen, pool, this.#logger, this.#options.io));
         } catch (error) {
           for (const l of bound.values()) l.close();
           for (const b of created) b.close();
@@ -374,7 +387,7 @@ export class ProxyRuntime {
    * their addresses. A listener's idle timeout is the one it started with.
    */
   #applyListeners(
-    bound: Map<string, Deno.Listener>,
+    bound: Map<string, StreamListener>,
     settings: Map<string, SessionSettings>,
   ): string[] {
     const wanted = new Set<string>();
@@ -403,6 +416,7 @@ export class ProxyRuntime {
         this.#logger.log("info", "listening", {
           pool: pool.config.name,
           address: formatAddr(listener.addr),
+          io: bound.get(key) instanceof EpollListener ? "epoll" : "deno",
         });
       }
     }
@@ -425,6 +439,7 @@ export class ProxyRuntime {
       hostname: server.host,
       port: server.port,
       timeoutMs: pool.timeoutMs,
+      transport: this.#options.io,
       connections: pool.serverConnections,
       failureLimit: pool.serverFailureLimit,
       retryTimeoutMs: pool.serverRetryTimeoutMs,

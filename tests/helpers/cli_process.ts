@@ -2,7 +2,7 @@ import { waitForPort } from "./free_port.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 /** The permissions `deno task start` gives the CLI. */
-const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env"];
+const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi"];
 
 /** `main.ts` running as its own process, its stderr followed line by line. */
 export interface CliProcess {

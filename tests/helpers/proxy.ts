@@ -48,7 +48,7 @@ export interface CliProxy {
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 /** The permissions `deno task start` gives the CLI. */
-const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env"];
+const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi"];
 
 /** Starts `deno run main.ts` with `-p <free port>` and `flags`, and waits until it listens. */
 export async function startCliProxy(flags: string[]): Promise<CliProxy> {

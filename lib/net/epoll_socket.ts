@@ -1,0 +1,426 @@
+/**
+ * TCP connections and listeners over non-blocking sockets that an {@linkcode EpollReactor}
+ * watches. They have the part of `Deno.Conn` and `Deno.Listener` that memrelay uses, with the
+ * same errors, so the code above them does not know which transport it has.
+ *
+ * A read or write makes its system call at once; only when the kernel says `EAGAIN` does it
+ * wait, for the reactor's next edge. A call that completes at once costs no Deno op and no
+ * thread: that is the point of this transport.
+ *
+ * @module
+ */
+
+import type { EpollReactor, ReadyHandler } from "./epoll_reactor.ts";
+import {
+  EAGAIN,
+  EINPROGRESS,
+  EINTR,
+  EPOLLERR,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLRDHUP,
+  IPPROTO_TCP,
+  type Libc,
+  MSG_NOSIGNAL,
+  SO_ERROR,
+  SO_REUSEADDR,
+  SOCK_NONBLOCK,
+  SOCK_STREAM_NONBLOCK,
+  SOL_SOCKET,
+  TCP_NODELAY,
+} from "./libc.ts";
+import { decodeSockaddr, encodeSockaddr, SOCKADDR_SIZE } from "./socket_address.ts";
+
+/** Deno's error class for the errno values a socket meets. */
+const ERROR_CLASSES: Record<number, new (message: string) => Error> = {
+  13: Deno.errors.PermissionDenied,
+  32: Deno.errors.BrokenPipe,
+  98: Deno.errors.AddrInUse,
+  99: Deno.errors.AddrNotAvailable,
+  104: Deno.errors.ConnectionReset,
+  110: Deno.errors.TimedOut,
+  111: Deno.errors.ConnectionRefused,
+};
+
+/** An error like the one Deno's own sockets throw for `errno`. */
+function socketError(libc: Libc, errno: number): Error {
+  const ErrorClass = ERROR_CLASSES[errno] ?? Error;
+  return new ErrorClass(`${libc.describe(errno)} (os error ${errno})`);
+}
+
+function closedError(): Error {
+  return new Deno.errors.BadResource("the connection is closed");
+}
+
+const ONE = new Uint8Array(new Int32Array([1]).buffer);
+
+/** A promise's two ends, kept while a call waits for the socket. */
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+/** A connected TCP socket: `read`, `write`, `close` and the addresses of `Deno.Conn`. */
+export class EpollConn implements ReadyHandler {
+  readonly #libc: Libc;
+  readonly #reactor: EpollReactor;
+  readonly #fd: number;
+  #closed = false;
+  /**
+   * False once a read came back short or with EAGAIN: the socket is drained, and the next read
+   * waits for an edge instead of making a system call that would find nothing (as tokio does).
+   */
+  #readable = true;
+  /**
+   * Set for good once the peer has closed its side or the socket failed. Its edge may have come
+   * before a short read cleared `#readable`, and no other will come, so reads go on trying.
+   */
+  #peerClosed = false;
+  #readInto: Uint8Array | null = null;
+  #reader: Waiter<number | null> | null = null;
+  #writeFrom: Uint8Array | null = null;
+  #writer: Waiter<number> | null = null;
+  #connecting: Waiter<void> | null = null;
+
+  /** The peer's address. */
+  readonly remoteAddr: Deno.NetAddr;
+
+  /** Takes over `fd`, a connected (or connecting) non-blocking socket. */
+  constructor(libc: Libc, reactor: EpollReactor, fd: number, remoteAddr: Deno.NetAddr) {
+    this.#libc = libc;
+    this.#reactor = reactor;
+    this.#fd = fd;
+    this.remoteAddr = remoteAddr;
+    reactor.watch(fd, this);
+  }
+
+  /** Reads into `buf`: the count read, or null at the end of the stream. */
+  read(buf: Uint8Array): Promise<number | null> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (this.#reader !== null) return Promise.reject(new Error("a read is already waiting"));
+    if (this.#readable || this.#peerClosed) {
+      try {
+        const n = this.#tryRead(buf);
+        if (n !== -1) return Promise.resolve(n);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise((resolve, reject) => {
+      this.#readInto = buf;
+      this.#reader = { resolve, reject };
+    });
+  }
+
+  /** Writes some of `data`, at least one byte unless it is empty: the count written. */
+  write(data: Uint8Array): Promise<number> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (this.#writer !== null) return Promise.reject(new Error("a write is already waiting"));
+    try {
+      const n = this.#trySend(data);
+      if (n !== -1) return Promise.resolve(n);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.#writeFrom = data;
+      this.#writer = { resolve, reject };
+    });
+  }
+
+  /** Sets TCP_NODELAY, as `Deno.TcpConn.setNoDelay` does. */
+  setNoDelay(noDelay = true): void {
+    const value = new Uint8Array(new Int32Array([noDelay ? 1 : 0]).buffer);
+    this.#libc.fn.setsockopt(this.#fd, IPPROTO_TCP, TCP_NODELAY, value, 4);
+  }
+
+  /**
+   * Closes the socket. A read or write that waits fails with `BadResource`, as it does on
+   * Deno's sockets.
+   *
+   * @throws {Deno.errors.BadResource} when it is closed already.
+   */
+  close(): void {
+    if (this.#closed) throw closedError();
+    this.#closed = true;
+    this.#reactor.unwatch(this.#fd);
+    this.#libc.fn.close(this.#fd);
+    const error = closedError();
+    this.#failWaiters(error);
+  }
+
+  /** Resolves once a non-blocking connect has finished; rejects with its error. */
+  connected(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const abort = () => {
+        this.#connecting = null;
+        if (!this.#closed) this.close();
+        reject(signal!.reason);
+      };
+      if (signal?.aborted) return abort();
+      signal?.addEventListener("abort", abort, { once: true });
+      this.#connecting = {
+        resolve: () => {
+          signal?.removeEventListener("abort", abort);
+          resolve();
+        },
+        reject: (error) => {
+          signal?.removeEventListener("abort", abort);
+          reject(error);
+        },
+      };
+    });
+  }
+
+  /** The reactor's call: retries whatever waits for the socket. */
+  onReady(events: number): void {
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) this.#peerClosed = true;
+    if (events & EPOLLIN) this.#readable = true;
+    if (this.#connecting !== null) {
+      const connecting = this.#connecting;
+      const status = new Int32Array(1);
+      const length = new Uint32Array([4]);
+      this.#libc.fn.getsockopt(
+        this.#fd,
+        SOL_SOCKET,
+        SO_ERROR,
+        new Uint8Array(status.buffer),
+        new Uint8Array(length.buffer),
+      );
+      this.#connecting = null;
+      if (status[0] === 0) connecting.resolve();
+      else {
+        this.close();
+        connecting.reject(socketError(this.#libc, status[0]));
+      }
+      return;
+    }
+    if (this.#reader !== null && (this.#readable || this.#peerClosed)) {
+      const reader = this.#reader;
+      try {
+        const n = this.#tryRead(this.#readInto!);
+        if (n !== -1) {
+          this.#reader = this.#readInto = null;
+          reader.resolve(n);
+        }
+      } catch (error) {
+        this.#reader = this.#readInto = null;
+        reader.reject(error as Error);
+      }
+    }
+    if (this.#writer !== null && !this.#closed) {
+      const writer = this.#writer;
+      try {
+        const n = this.#trySend(this.#writeFrom!);
+        if (n !== -1) {
+          this.#writer = this.#writeFrom = null;
+          writer.resolve(n);
+        }
+      } catch (error) {
+        this.#writer = this.#writeFrom = null;
+        writer.reject(error as Error);
+      }
+    }
+  }
+
+  /** The count read, null at the end of the stream, or -1 when nothing is there yet. */
+  #tryRead(buf: Uint8Array): number | null {
+    if (buf.length === 0) return 0;
+    while (true) {
+      const n = Number(this.#libc.fn.recv(this.#fd, buf, BigInt(buf.length), 0));
+      if (n > 0) {
+        if (n < buf.length) this.#readable = false;
+        return n;
+      }
+      if (n === 0) return null;
+      const errno = this.#libc.errno();
+      if (errno === EAGAIN) {
+        this.#readable = false;
+        return -1;
+      }
+      if (errno !== EINTR) throw socketError(this.#libc, errno);
+    }
+  }
+
+  /** The count sent, or -1 when the socket's buffer is full. */
+  #trySend(data: Uint8Array): number {
+    if (data.length === 0) return 0;
+    while (true) {
+      const n = Number(this.#libc.fn.send(this.#fd, data, BigInt(data.length), MSG_NOSIGNAL));
+      if (n >= 0) return n;
+      const errno = this.#libc.errno();
+      if (errno === EAGAIN) return -1;
+      if (errno !== EINTR) throw socketError(this.#libc, errno);
+    }
+  }
+
+  #failWaiters(error: Error): void {
+    const { reader, writer } = { reader: this.#reader, writer: this.#writer };
+    this.#reader =
+      this.#readInto =
+      this.#writer =
+      this.#writeFrom =
+        null;
+    reader?.reject(error);
+    writer?.reject(error);
+  }
+}
+
+/** A listening TCP socket: `accept`, async iteration, `addr` and `close` of `Deno.Listener`. */
+export class EpollListener implements ReadyHandler, AsyncIterable<EpollConn> {
+  readonly #libc: Libc;
+  readonly #reactor: EpollReactor;
+  readonly #fd: number;
+  readonly #peer = new Uint8Array(SOCKADDR_SIZE);
+  readonly #peerLength = new Uint32Array(1);
+  #closed = false;
+  #acceptor: Waiter<EpollConn> | null = null;
+
+  /** The address bound, with the port the kernel chose when 0 was asked. */
+  readonly addr: Deno.NetAddr;
+
+  /** Takes over `fd`, a bound, listening, non-blocking socket. */
+  constructor(libc: Libc, reactor: EpollReactor, fd: number, addr: Deno.NetAddr) {
+    this.#libc = libc;
+    this.#reactor = reactor;
+    this.#fd = fd;
+    this.addr = addr;
+    reactor.watch(fd, this);
+  }
+
+  /** The next client. @throws {Deno.errors.BadResource} once the listener is closed. */
+  accept(): Promise<EpollConn> {
+    if (this.#closed) return Promise.reject(closedError());
+    try {
+      const conn = this.#tryAccept();
+      if (conn !== null) return Promise.resolve(conn);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => this.#acceptor = { resolve, reject });
+  }
+
+  /** Clients, until the listener is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<EpollConn> {
+    while (true) {
+      try {
+        yield await this.accept();
+      } catch (error) {
+        if (this.#closed && error instanceof Deno.errors.BadResource) return;
+        throw error;
+      }
+    }
+  }
+
+  /** Stops listening. @throws {Deno.errors.BadResource} when it is closed already. */
+  close(): void {
+    if (this.#closed) throw closedError();
+    this.#closed = true;
+    this.#reactor.unwatch(this.#fd);
+    this.#libc.fn.close(this.#fd);
+    const acceptor = this.#acceptor;
+    this.#acceptor = null;
+    acceptor?.reject(closedError());
+  }
+
+  /** The reactor's call: accepts for a waiting `accept`. */
+  onReady(): void {
+    const acceptor = this.#acceptor;
+    if (acceptor === null) return;
+    try {
+      const conn = this.#tryAccept();
+      if (conn === null) return;
+      this.#acceptor = null;
+      acceptor.resolve(conn);
+    } catch (error) {
+      this.#acceptor = null;
+      acceptor.reject(error as Error);
+    }
+  }
+
+  #tryAccept(): EpollConn | null {
+    const fn = this.#libc.fn;
+    while (true) {
+      this.#peerLength[0] = SOCKADDR_SIZE;
+      const fd = fn.accept4(
+        this.#fd,
+        this.#peer,
+        new Uint8Array(this.#peerLength.buffer),
+        SOCK_NONBLOCK | 0o2000000, // SOCK_CLOEXEC
+      );
+      if (fd >= 0) return new EpollConn(this.#libc, this.#reactor, fd, decodeSockaddr(this.#peer));
+      const errno = this.#libc.errno();
+      if (errno === EAGAIN) return null;
+      // The client gave up while it waited in the backlog: take the next one.
+      if (errno === EINTR || errno === 103 /* ECONNABORTED */) continue;
+      throw socketError(this.#libc, errno);
+    }
+  }
+}
+
+/**
+ * Binds and listens on a numeric address, or returns null for a name.
+ *
+ * @throws {Deno.errors.AddrInUse} and the like, as `Deno.listen` does.
+ */
+export function epollListen(
+  libc: Libc,
+  reactor: EpollReactor,
+  hostname: string,
+  port: number,
+): EpollListener | null {
+  const address = encodeSockaddr(hostname, port);
+  if (address === null) return null;
+  const fn = libc.fn;
+  const fd = fn.socket(
+    new DataView(address.buffer).getUint16(0, true),
+    SOCK_STREAM_NONBLOCK | 0o2000000,
+    0,
+  );
+  if (fd < 0) throw socketError(libc, libc.errno());
+  fn.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, ONE, 4);
+  if (fn.bind(fd, address, address.length) !== 0 || fn.listen(fd, 1024) !== 0) {
+    const errno = libc.errno();
+    fn.close(fd);
+    throw socketError(libc, errno);
+  }
+  const bound = new Uint8Array(SOCKADDR_SIZE);
+  fn.getsockname(fd, bound, new Uint8Array(new Uint32Array([SOCKADDR_SIZE]).buffer));
+  return new EpollListener(libc, reactor, fd, decodeSockaddr(bound));
+}
+
+/**
+ * Connects to a numeric address with TCP_NODELAY set, or returns null for a name.
+ *
+ * @throws {Deno.errors.ConnectionRefused} and the like, as `Deno.connect` does, or the
+ *   signal's reason when it aborts first.
+ */
+export async function epollConnect(
+  libc: Libc,
+  reactor: EpollReactor,
+  hostname: string,
+  port: number,
+  signal?: AbortSignal,
+): Promise<EpollConn | null> {
+  const address = encodeSockaddr(hostname, port);
+  if (address === null) return null;
+  const fn = libc.fn;
+  const fd = fn.socket(
+    new DataView(address.buffer).getUint16(0, true),
+    SOCK_STREAM_NONBLOCK | 0o2000000,
+    0,
+  );
+  if (fd < 0) throw socketError(libc, libc.errno());
+  fn.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, ONE, 4);
+  if (fn.connect(fd, address, address.length) !== 0) {
+    const errno = libc.errno();
+    if (errno !== EINPROGRESS) {
+      fn.close(fd);
+      throw socketError(libc, errno);
+    }
+    const conn = new EpollConn(libc, reactor, fd, { transport: "tcp", hostname, port });
+    await conn.connected(signal);
+    return conn;
+  }
+  return new EpollConn(libc, reactor, fd, { transport: "tcp", hostname, port });
+}

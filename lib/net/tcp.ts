@@ -1,0 +1,100 @@
+/**
+ * TCP for memrelay's clients and servers, over one of two transports:
+ * - `epoll`: non-blocking sockets and an epoll loop driven through FFI (`lib/net/epoll_*.ts`).
+ *   A read or write that the kernel completes at once costs one system call and no Deno op.
+ *   Linux only, with `--allow-ffi`, and for numeric addresses.
+ * - `deno`: `Deno.listen` and `Deno.connect`, everywhere.
+ *
+ * `auto` takes `epoll` where it can be had and `deno` elsewhere.
+ *
+ * @module
+ */
+
+import { EpollReactor } from "./epoll_reactor.ts";
+import { epollConnect, epollListen } from "./epoll_socket.ts";
+import { type Libc, openLibc } from "./libc.ts";
+
+/** The transports, and `auto`. */
+export const TRANSPORTS = ["auto", "epoll", "deno"] as const;
+
+/** Which transport TCP sockets use. */
+export type TransportChoice = typeof TRANSPORTS[number];
+
+/** What memrelay uses of a connection; `Deno.Conn` has it, and so does `EpollConn`. */
+export interface ByteStream {
+  /** Reads into `buf`: the count read, or null at the end of the stream. */
+  read(buf: Uint8Array): Promise<number | null>;
+  /** Writes some of `data`: the count written. */
+  write(data: Uint8Array): Promise<number>;
+  /** Closes the connection; throws when it is closed already. */
+  close(): void;
+  /** The peer's address. */
+  readonly remoteAddr: Deno.Addr;
+}
+
+/** What memrelay uses of a listener; `Deno.Listener` has it, and so does `EpollListener`. */
+export interface StreamListener extends AsyncIterable<ByteStream> {
+  /** The address bound. */
+  readonly addr: Deno.Addr;
+  /** Stops listening; throws when it is closed already. */
+  close(): void;
+}
+
+/** Why `--io epoll` cannot be had, and what to do. */
+export const EPOLL_UNAVAILABLE =
+  "--io epoll needs Linux and --allow-ffi: run with --allow-ffi, or use --io auto or deno";
+
+let epoll: { libc: Libc; reactor: EpollReactor } | null | undefined;
+
+/** libc and the process's one reactor, or null where the epoll transport cannot be had. */
+function epollTransport(choice: TransportChoice): { libc: Libc; reactor: EpollReactor } | null {
+  if (choice === "deno") return null;
+  if (epoll === undefined) {
+    const libc = openLibc();
+    epoll = libc === null ? null : { libc, reactor: new EpollReactor(libc) };
+  }
+  if (epoll === null && choice === "epoll") {
+    throw new Error(EPOLL_UNAVAILABLE);
+  }
+  return epoll;
+}
+
+/** True where the epoll transport can be had: Linux, with `--allow-ffi`. */
+export function epollAvailable(): boolean {
+  return epollTransport("auto") !== null;
+}
+
+/**
+ * Listens on TCP.
+ *
+ * @throws {Deno.errors.AddrInUse} and the other errors of `Deno.listen`.
+ */
+export function listenTcp(hostname: string, port: number, choice: TransportChoice): StreamListener {
+  const transport = epollTransport(choice);
+  if (transport !== null) {
+    const listener = epollListen(transport.libc, transport.reactor, hostname, port);
+    if (listener !== null) return listener;
+  }
+  return Deno.listen({ hostname, port });
+}
+
+/**
+ * Connects over TCP, with TCP_NODELAY set.
+ *
+ * @throws the errors of `Deno.connect`, or `signal`'s reason when it aborts first.
+ */
+export async function connectTcp(
+  hostname: string,
+  port: number,
+  choice: TransportChoice,
+  signal?: AbortSignal,
+): Promise<ByteStream> {
+  const transport = epollTransport(choice);
+  if (transport !== null) {
+    const conn = await epollConnect(transport.libc, transport.reactor, hostname, port, signal);
+    if (conn !== null) return conn;
+  }
+  const conn = await Deno.connect({ hostname, port, signal });
+  conn.setNoDelay(true);
+  return conn;
+}
