@@ -48,7 +48,7 @@ export {
 } from "./lib/config/proxy_config.ts";
 export { type CommandLine, parseCommandLine, USAGE } from "./lib/config/magent_flags.ts";
 export { type OpsOptions, parseAdminAddress } from "./lib/config/ops_flags.ts";
-export { TRANSPORTS, type TransportChoice } from "./lib/net/tcp.ts";
+export { type TransportChoice, TRANSPORTS } from "./lib/net/tcp.ts";
 export { validateConfig } from "./lib/config/validate.ts";
 export { ConfigError, parseServer } from "./lib/config/server_address.ts";
 export {

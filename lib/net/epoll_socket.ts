@@ -266,8 +266,8 @@ export class EpollConn implements ReadyHandler {
   }
 }
 
-/** A listening TCP socket: `accept`, async iteration, `addr` and `close` of `Deno.Listener`. */
-export class EpollListener implements ReadyHandler, AsyncIterable<EpollConn> {
+/** A listening TCP socket: `accept`, `addr` and `close` of `Deno.Listener`. */
+export class EpollListener implements ReadyHandler {
   readonly #libc: Libc;
   readonly #reactor: EpollReactor;
   readonly #fd: number;
@@ -298,18 +298,6 @@ export class EpollListener implements ReadyHandler, AsyncIterable<EpollConn> {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => this.#acceptor = { resolve, reject });
-  }
-
-  /** Clients, until the listener is closed. */
-  async *[Symbol.asyncIterator](): AsyncIterator<EpollConn> {
-    while (true) {
-      try {
-        yield await this.accept();
-      } catch (error) {
-        if (this.#closed && error instanceof Deno.errors.BadResource) return;
-        throw error;
-      }
-    }
   }
 
   /** Stops listening. @throws {Deno.errors.BadResource} when it is closed already. */

@@ -33,7 +33,9 @@ export interface ByteStream {
 }
 
 /** What memrelay uses of a listener; `Deno.Listener` has it, and so does `EpollListener`. */
-export interface StreamListener extends AsyncIterable<ByteStream> {
+export interface StreamListener {
+  /** The next client; rejects with `BadResource` once the listener is closed. */
+  accept(): Promise<ByteStream>;
   /** The address bound. */
   readonly addr: Deno.Addr;
   /** Stops listening; throws when it is closed already. */

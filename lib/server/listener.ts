@@ -3,6 +3,10 @@ import { writeAll } from "../protocol/bytes.ts";
 import { TOO_MANY_CONNECTIONS } from "../protocol/text/replies.ts";
 import { ClientSession, type SessionContext } from "./client_session.ts";
 
+/** The first pause after a failed accept, doubled after each failure in a row. */
+const FIRST_ACCEPT_PAUSE_MS = 5;
+/** The longest pause after a failed accept. */
+const MAX_ACCEPT_PAUSE_MS = 1000;
 /** How long a refused client has to take its error line before it is cut off. */
 const REFUSAL_GRACE_MS = 1000;
 
@@ -17,6 +21,7 @@ export class Listener {
   readonly #sessions = new Map<ClientSession, Promise<void>>();
   #open = 0;
   #idleTimer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
 
   /**
    * @param listener A bound listener, TCP or unix.
@@ -54,17 +59,39 @@ export class Listener {
     return this.#sessions.size;
   }
 
-  /** Accepts until the listener is closed. */
+  /**
+   * Accepts until the listener is closed. A failed accept (out of file descriptors, say) is
+   * logged and tried again after a pause that doubles up to a second, as Go's HTTP server does:
+   * the clients already served go on, and new ones are taken once descriptors are free again.
+   */
   async serve(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) this.#accept(conn);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    let pauseMs = 0;
+    while (true) {
+      let conn: ByteStream;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (this.#closed || error instanceof Deno.errors.BadResource) return;
+        pauseMs = Math.min(
+          MAX_ACCEPT_PAUSE_MS,
+          pauseMs === 0 ? FIRST_ACCEPT_PAUSE_MS : pauseMs * 2,
+        );
+        this.#context.logger?.log("warn", "accept failed; trying again", {
+          error: (error as Error).message,
+          retry_in_ms: pauseMs,
+          clients: this.#open,
+        });
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        continue;
+      }
+      pauseMs = 0;
+      this.#accept(conn);
     }
   }
 
   /** Stops accepting. Sessions already open go on. */
   close(): void {
+    this.#closed = true;
     try {
       this.#listener.close();
     } catch {
