@@ -18,6 +18,7 @@ import {
   EPOLLERR,
   EPOLLHUP,
   EPOLLIN,
+  EPOLLOUT,
   EPOLLRDHUP,
   IPPROTO_TCP,
   type Libc,
@@ -53,6 +54,23 @@ function closedError(): Error {
 }
 
 const ONE = new Uint8Array(new Int32Array([1]).buffer);
+
+/**
+ * What accept(2) may fail with for one client, to be tried again: ECONNABORTED, and the network
+ * errors it passes on (ENETDOWN, EPROTO, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH,
+ * EOPNOTSUPP, ENETUNREACH).
+ */
+const RETRY_ACCEPT = new Set([103, 100, 71, 92, 112, 64, 113, 95, 101]);
+
+/** Has the reactor watch `fd`, or closes it and throws when the kernel refuses. */
+function watchOrClose(libc: Libc, reactor: EpollReactor, fd: number, handler: ReadyHandler): void {
+  try {
+    reactor.watch(fd, handler);
+  } catch (error) {
+    libc.fn.close(fd);
+    throw error;
+  }
+}
 
 /** A promise's two ends, kept while a call waits for the socket. */
 interface Waiter<T> {
@@ -91,19 +109,23 @@ export class EpollConn implements ReadyHandler {
     this.#reactor = reactor;
     this.#fd = fd;
     this.remoteAddr = remoteAddr;
-    reactor.watch(fd, this);
+    watchOrClose(libc, reactor, fd, this);
   }
 
   /** Reads into `buf`: the count read, or null at the end of the stream. */
   read(buf: Uint8Array): Promise<number | null> {
     if (this.#closed) return Promise.reject(closedError());
     if (this.#reader !== null) return Promise.reject(new Error("a read is already waiting"));
+    if (buf.length === 0) return Promise.resolve(0);
     if (this.#readable || this.#peerClosed) {
-      try {
-        const n = this.#tryRead(buf);
-        if (n !== -1) return Promise.resolve(n);
-      } catch (error) {
-        return Promise.reject(error);
+      if (!this.#reactor.mayCompleteNow()) this.#reactor.defer(this);
+      else {
+        try {
+          const n = this.#tryRead(buf);
+          if (n !== -1) return Promise.resolve(n);
+        } catch (error) {
+          return Promise.reject(error);
+        }
       }
     }
     return new Promise((resolve, reject) => {
@@ -116,11 +138,14 @@ export class EpollConn implements ReadyHandler {
   write(data: Uint8Array): Promise<number> {
     if (this.#closed) return Promise.reject(closedError());
     if (this.#writer !== null) return Promise.reject(new Error("a write is already waiting"));
-    try {
-      const n = this.#trySend(data);
-      if (n !== -1) return Promise.resolve(n);
-    } catch (error) {
-      return Promise.reject(error);
+    if (!this.#reactor.mayCompleteNow()) this.#reactor.defer(this);
+    else {
+      try {
+        const n = this.#trySend(data);
+        if (n !== -1) return Promise.resolve(n);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     return new Promise((resolve, reject) => {
       this.#writeFrom = data;
@@ -174,19 +199,23 @@ export class EpollConn implements ReadyHandler {
 
   /** The reactor's call: retries whatever waits for the socket. */
   onReady(events: number): void {
+    if (this.#closed) return;
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) this.#peerClosed = true;
     if (events & EPOLLIN) this.#readable = true;
     if (this.#connecting !== null) {
+      // A connect ends with the socket writable, or with an error or hang-up.
+      if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) === 0) return;
       const connecting = this.#connecting;
       const status = new Int32Array(1);
       const length = new Uint32Array([4]);
-      this.#libc.fn.getsockopt(
+      const asked = this.#libc.fn.getsockopt(
         this.#fd,
         SOL_SOCKET,
         SO_ERROR,
         new Uint8Array(status.buffer),
         new Uint8Array(length.buffer),
       );
+      if (asked !== 0) status[0] = this.#libc.errno();
       this.#connecting = null;
       if (status[0] === 0) connecting.resolve();
       else {
@@ -285,12 +314,13 @@ export class EpollListener implements ReadyHandler {
     this.#reactor = reactor;
     this.#fd = fd;
     this.addr = addr;
-    reactor.watch(fd, this);
+    watchOrClose(libc, reactor, fd, this);
   }
 
   /** The next client. @throws {Deno.errors.BadResource} once the listener is closed. */
   accept(): Promise<EpollConn> {
     if (this.#closed) return Promise.reject(closedError());
+    if (this.#acceptor !== null) return Promise.reject(new Error("an accept is already waiting"));
     try {
       const conn = this.#tryAccept();
       if (conn !== null) return Promise.resolve(conn);
@@ -339,8 +369,9 @@ export class EpollListener implements ReadyHandler {
       if (fd >= 0) return new EpollConn(this.#libc, this.#reactor, fd, decodeSockaddr(this.#peer));
       const errno = this.#libc.errno();
       if (errno === EAGAIN) return null;
-      // The client gave up while it waited in the backlog: take the next one.
-      if (errno === EINTR || errno === 103 /* ECONNABORTED */) continue;
+      // The client gave up while it waited in the backlog, or its network failed: accept(2)
+      // says to take the next one.
+      if (errno === EINTR || RETRY_ACCEPT.has(errno)) continue;
       throw socketError(this.#libc, errno);
     }
   }

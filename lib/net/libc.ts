@@ -92,12 +92,14 @@ export interface Libc {
 let opened: Libc | null | undefined;
 
 /**
- * libc through FFI, or null where it cannot be had: not Linux, or no `--allow-ffi`. Opened once.
+ * libc through FFI, or null where it cannot be had: not Linux on x86-64, or no `--allow-ffi`.
+ * Opened once.
  */
 export function openLibc(): Libc | null {
   if (opened !== undefined) return opened;
   opened = null;
-  if (Deno.build.os !== "linux") return null;
+  // epoll_reactor.ts lays out `struct epoll_event` as x86-64 packs it.
+  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return null;
   if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
   let fn: LibcSymbols;
   try {

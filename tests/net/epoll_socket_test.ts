@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { EpollConn, EpollListener } from "../../lib/net/epoll_socket.ts";
-import { decodeSockaddr, encodeSockaddr } from "../../lib/net/socket_address.ts";
+import { EpollReactor } from "../../lib/net/epoll_reactor.ts";
+import { EPOLLIN, openLibc } from "../../lib/net/libc.ts";
+import { decodeSockaddr, encodeSockaddr, SOCKADDR_SIZE } from "../../lib/net/socket_address.ts";
 import { connectTcp, listenTcp } from "../../lib/net/tcp.ts";
 import { writeAll } from "../../lib/protocol/bytes.ts";
 import { freePort } from "../helpers/free_port.ts";
@@ -124,4 +126,86 @@ Deno.test("bytes and the peer's close that came before a read are read, then the
   clearTimeout(timer);
   conn.close();
   listener.close();
+});
+
+Deno.test("a read of zero bytes completes at once, even on a drained socket", async () => {
+  const listener = listenTcp("127.0.0.1", 0, "epoll");
+  const client = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: (listener.addr as Deno.NetAddr).port,
+  });
+  const conn = await listener.accept();
+  await writeAll(client, encoder.encode("x"));
+  assert.equal(await conn.read(new Uint8Array(8)), 1, "a short read: the socket is drained");
+  assert.equal(await conn.read(new Uint8Array(0)), 0);
+  await assert.rejects(Promise.all([listener.accept(), listener.accept()]), /already waiting/);
+  client.close();
+  conn.close();
+  listener.close();
+});
+
+Deno.test("a socket that never runs dry does not hold back Deno's timers", async () => {
+  const listener = listenTcp("127.0.0.1", 0, "epoll");
+  const port = (listener.addr as Deno.NetAddr).port;
+  // Another process keeps the socket full: 400 MiB, faster than the reader below takes them.
+  const sender = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `const c = await Deno.connect({ hostname: "127.0.0.1", port: ${port} });
+       const chunk = new Uint8Array(1 << 20);
+       for (let i = 0; i < 400; i++) for (let at = 0; at < chunk.length;) at += await c.write(chunk.subarray(at));
+       c.close();`,
+    ],
+  }).spawn();
+  const conn = await listener.accept();
+  let last = performance.now(), longestGap = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longestGap = Math.max(longestGap, now - last);
+    last = now;
+  }, 5);
+  const buf = new Uint8Array(64 * 1024);
+  const until = performance.now() + 1500;
+  try {
+    while (performance.now() < until) {
+      if (await conn.read(buf) === null) break;
+      const busy = performance.now() + 0.2; // work on what was read
+      while (performance.now() < busy);
+    }
+  } finally {
+    clearInterval(timer);
+    conn.close();
+    listener.close();
+    sender.kill();
+    await sender.status;
+  }
+  assert.ok(longestGap < 100, `a 5 ms timer waited ${longestGap.toFixed(0)} ms`);
+});
+
+Deno.test("an event for a closed descriptor does not reach the new one that took its number", async () => {
+  const libc = openLibc()!;
+  const reactor = new EpollReactor(libc);
+  const nonblocking = 0o4000;
+  const old = libc.fn.eventfd(0, nonblocking);
+  const seenByNew: number[] = [];
+  reactor.watch(old, { onReady: () => {} });
+  for (let i = 0; i < 10; i++) await undefined; // the reactor now blocks in epoll_wait
+  libc.fn.write(old, new Uint8Array(new BigUint64Array([1n]).buffer), 8n);
+  const busy = performance.now() + 200; // meanwhile the kernel reports it readable
+  while (performance.now() < busy);
+  reactor.unwatch(old);
+  libc.fn.close(old);
+  const held: number[] = [];
+  let reused = libc.fn.eventfd(0, nonblocking);
+  while (reused !== old) {
+    held.push(reused);
+    reused = libc.fn.eventfd(0, nonblocking);
+  }
+  reactor.watch(reused, { onReady: (events) => seenByNew.push(events) });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  reactor.unwatch(reused);
+  for (const fd of [reused, ...held]) libc.fn.close(fd);
+  await new Promise((resolve) => setTimeout(resolve, 20)); // the reactor stops
+  assert.ok(seenByNew.length > 0, "the new descriptor's own event (writable) came");
+  assert.deepEqual(seenByNew.filter((events) => events & EPOLLIN), [], "no readable event");
 });
