@@ -37,7 +37,7 @@ export const OPS_USAGE = `Running it:
       --log-level LEVEL            debug, info (default; debug with -v), warn or error
       --drain-timeout MS           on SIGTERM/SIGINT, how long requests in flight may take to
                                    finish before connections are closed (default 5000)
-      --io auto|epoll|deno         TCP sockets: epoll through FFI (Linux, needs --allow-ffi;
+      --io auto|epoll|deno         TCP sockets: epoll through FFI (Linux x86-64, --allow-ffi;
                                    fastest), Deno's own, or auto (default: epoll where it can)
   SIGHUP re-reads the -c file and applies it without dropping clients.`;
 

@@ -2,7 +2,7 @@
  * TCP for memrelay's clients and servers, over one of two transports:
  * - `epoll`: non-blocking sockets and an epoll loop driven through FFI (`lib/net/epoll_*.ts`).
  *   A read or write that the kernel completes at once costs one system call and no Deno op.
- *   Linux only, with `--allow-ffi`, and for numeric addresses.
+ *   Linux on x86-64 only, with `--allow-ffi`, and for numeric addresses.
  * - `deno`: `Deno.listen` and `Deno.connect`, everywhere.
  *
  * `auto` takes `epoll` where it can be had and `deno` elsewhere.
@@ -44,7 +44,7 @@ export interface StreamListener {
 
 /** Why `--io epoll` cannot be had, and what to do. */
 export const EPOLL_UNAVAILABLE =
-  "--io epoll needs Linux and --allow-ffi: run with --allow-ffi, or use --io auto or deno";
+  "--io epoll needs Linux on x86-64 and --allow-ffi: run with --allow-ffi, or use --io auto or deno";
 
 let epoll: { libc: Libc; reactor: EpollReactor } | null | undefined;
 
@@ -61,7 +61,7 @@ function epollTransport(choice: TransportChoice): { libc: Libc; reactor: EpollRe
   return epoll;
 }
 
-/** True where the epoll transport can be had: Linux, with `--allow-ffi`. */
+/** True where the epoll transport can be had: Linux on x86-64, with `--allow-ffi`. */
 export function epollAvailable(): boolean {
   return epollTransport("auto") !== null;
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { EpollConn, EpollListener } from "../../lib/net/epoll_socket.ts";
 import { EpollReactor } from "../../lib/net/epoll_reactor.ts";
 import { EPOLLIN, openLibc } from "../../lib/net/libc.ts";
-import { decodeSockaddr, encodeSockaddr, SOCKADDR_SIZE } from "../../lib/net/socket_address.ts";
+import { decodeSockaddr, encodeSockaddr } from "../../lib/net/socket_address.ts";
 import { connectTcp, listenTcp } from "../../lib/net/tcp.ts";
 import { writeAll } from "../../lib/protocol/bytes.ts";
 import { freePort } from "../helpers/free_port.ts";

@@ -36,7 +36,7 @@ for (const io of ["epoll", "deno"]) {
 Deno.test("--io epoll without --allow-ffi exits 2 and says what to do; a bad --io exits 2", async () => {
   for (
     const [flags, reason] of [
-      [["--io", "epoll"], /--io epoll needs Linux and --allow-ffi: run with --allow-ffi/],
+      [["--io", "epoll"], /--io epoll needs Linux on x86-64 and --allow-ffi: run with --allow-ffi/],
       [["--io", "uring"], /bad --io "uring": use auto, epoll, deno/],
     ] as const
   ) {
