@@ -78,6 +78,36 @@ interface Waiter<T> {
   reject(error: Error): void;
 }
 
+/** A read or a write that waits for the socket: its bytes and its promise. */
+class WaitingCall<T> {
+  /** What to read into or write from; null when nothing waits. */
+  bytes: Uint8Array | null = null;
+  #waiter: Waiter<T> | null = null;
+
+  /** @param name "read" or "write", for the error of a second call. */
+  constructor(readonly name: string) {}
+
+  /** Waits with `bytes`; the reactor's next retry settles it. */
+  wait(bytes: Uint8Array): Promise<T> {
+    this.bytes = bytes;
+    return new Promise((resolve, reject) => this.#waiter = { resolve, reject });
+  }
+
+  /** Resolves the call and frees the slot. */
+  settle(value: T): void {
+    const waiter = this.#waiter!;
+    this.bytes = this.#waiter = null;
+    waiter.resolve(value);
+  }
+
+  /** Rejects the call, if one waits, and frees the slot. */
+  fail(error: Error): void {
+    const waiter = this.#waiter;
+    this.bytes = this.#waiter = null;
+    waiter?.reject(error);
+  }
+}
+
 /** A connected TCP socket: `read`, `write`, `close` and the addresses of `Deno.Conn`. */
 export class EpollConn implements ReadyHandler {
   readonly #libc: Libc;
@@ -94,10 +124,8 @@ export class EpollConn implements ReadyHandler {
    * before a short read cleared `#readable`, and no other will come, so reads go on trying.
    */
   #peerClosed = false;
-  #readInto: Uint8Array | null = null;
-  #reader: Waiter<number | null> | null = null;
-  #writeFrom: Uint8Array | null = null;
-  #writer: Waiter<number> | null = null;
+  readonly #reading = new WaitingCall<number | null>("read");
+  readonly #writing = new WaitingCall<number>("write");
   #connecting: Waiter<void> | null = null;
 
   /** The peer's address. */
@@ -114,43 +142,53 @@ export class EpollConn implements ReadyHandler {
 
   /** Reads into `buf`: the count read, or null at the end of the stream. */
   read(buf: Uint8Array): Promise<number | null> {
+    if (buf.length === 0 && !this.#closed) return Promise.resolve(0);
+    return this.#call(this.#reading, buf, this.#readable || this.#peerClosed);
+  }
+
+  /** Writes some of `data`, at least one byte unless it is empty: the count written. */
+  write(data: Uint8Array): Promise<number> {
+    return this.#call(this.#writing, data, true);
+  }
+
+  /**
+   * Makes the system call at once when the socket may be ready and the reactor allows it, or
+   * waits for the reactor's retry.
+   */
+  #call<T extends number | null>(
+    call: WaitingCall<T>,
+    bytes: Uint8Array,
+    ready: boolean,
+  ): Promise<T> {
     if (this.#closed) return Promise.reject(closedError());
-    if (this.#reader !== null) return Promise.reject(new Error("a read is already waiting"));
-    if (buf.length === 0) return Promise.resolve(0);
-    if (this.#readable || this.#peerClosed) {
+    if (call.bytes !== null) return Promise.reject(new Error(`a ${call.name} is already waiting`));
+    if (ready) {
       if (!this.#reactor.mayCompleteNow()) this.#reactor.defer(this);
       else {
         try {
-          const n = this.#tryRead(buf);
-          if (n !== -1) return Promise.resolve(n);
+          const n = this.#attempt(call, bytes);
+          if (n !== -1) return Promise.resolve(n as T);
         } catch (error) {
           return Promise.reject(error);
         }
       }
     }
-    return new Promise((resolve, reject) => {
-      this.#readInto = buf;
-      this.#reader = { resolve, reject };
-    });
+    return call.wait(bytes);
   }
 
-  /** Writes some of `data`, at least one byte unless it is empty: the count written. */
-  write(data: Uint8Array): Promise<number> {
-    if (this.#closed) return Promise.reject(closedError());
-    if (this.#writer !== null) return Promise.reject(new Error("a write is already waiting"));
-    if (!this.#reactor.mayCompleteNow()) this.#reactor.defer(this);
-    else {
-      try {
-        const n = this.#trySend(data);
-        if (n !== -1) return Promise.resolve(n);
-      } catch (error) {
-        return Promise.reject(error);
-      }
+  /** The read or send itself: its count (null at the end of the stream), or -1 to wait. */
+  #attempt(call: WaitingCall<number | null>, bytes: Uint8Array): number | null {
+    return call === this.#reading ? this.#tryRead(bytes) : this.#trySend(bytes);
+  }
+
+  /** Retries a waiting call, and settles it unless it must wait again. */
+  #retry(call: WaitingCall<number | null>): void {
+    try {
+      const n = this.#attempt(call, call.bytes!);
+      if (n !== -1) call.settle(n);
+    } catch (error) {
+      call.fail(error as Error);
     }
-    return new Promise((resolve, reject) => {
-      this.#writeFrom = data;
-      this.#writer = { resolve, reject };
-    });
   }
 
   /** Sets TCP_NODELAY, as `Deno.TcpConn.setNoDelay` does. */
@@ -171,7 +209,8 @@ export class EpollConn implements ReadyHandler {
     this.#reactor.unwatch(this.#fd);
     this.#libc.fn.close(this.#fd);
     const error = closedError();
-    this.#failWaiters(error);
+    this.#reading.fail(error);
+    this.#writing.fail(error);
   }
 
   /** Resolves once a non-blocking connect has finished; rejects with its error. */
@@ -224,32 +263,10 @@ export class EpollConn implements ReadyHandler {
       }
       return;
     }
-    if (this.#reader !== null && (this.#readable || this.#peerClosed)) {
-      const reader = this.#reader;
-      try {
-        const n = this.#tryRead(this.#readInto!);
-        if (n !== -1) {
-          this.#reader = this.#readInto = null;
-          reader.resolve(n);
-        }
-      } catch (error) {
-        this.#reader = this.#readInto = null;
-        reader.reject(error as Error);
-      }
+    if (this.#reading.bytes !== null && (this.#readable || this.#peerClosed)) {
+      this.#retry(this.#reading);
     }
-    if (this.#writer !== null && !this.#closed) {
-      const writer = this.#writer;
-      try {
-        const n = this.#trySend(this.#writeFrom!);
-        if (n !== -1) {
-          this.#writer = this.#writeFrom = null;
-          writer.resolve(n);
-        }
-      } catch (error) {
-        this.#writer = this.#writeFrom = null;
-        writer.reject(error as Error);
-      }
-    }
+    if (this.#writing.bytes !== null && !this.#closed) this.#retry(this.#writing);
   }
 
   /** The count read, null at the end of the stream, or -1 when nothing is there yet. */
@@ -281,17 +298,6 @@ export class EpollConn implements ReadyHandler {
       if (errno === EAGAIN) return -1;
       if (errno !== EINTR) throw socketError(this.#libc, errno);
     }
-  }
-
-  #failWaiters(error: Error): void {
-    const { reader, writer } = { reader: this.#reader, writer: this.#writer };
-    this.#reader =
-      this.#readInto =
-      this.#writer =
-      this.#writeFrom =
-        null;
-    reader?.reject(error);
-    writer?.reject(error);
   }
 }
 

@@ -3,7 +3,7 @@ import { EpollConn, EpollListener } from "../../lib/net/epoll_socket.ts";
 import { EpollReactor } from "../../lib/net/epoll_reactor.ts";
 import { EPOLLIN, openLibc } from "../../lib/net/libc.ts";
 import { decodeSockaddr, encodeSockaddr } from "../../lib/net/socket_address.ts";
-import { connectTcp, listenTcp } from "../../lib/net/tcp.ts";
+import { type ByteStream, connectTcp, listenTcp } from "../../lib/net/tcp.ts";
 import { writeAll } from "../../lib/protocol/bytes.ts";
 import { freePort } from "../helpers/free_port.ts";
 import { startMemcached } from "../helpers/memcached.ts";
@@ -72,12 +72,7 @@ Deno.test("a listener gives the port the kernel chose, serves clients, and its a
 });
 
 Deno.test("a read that waits fails with BadResource when its connection is closed", async () => {
-  const listener = listenTcp("127.0.0.1", 0, "epoll");
-  const client = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: (listener.addr as Deno.NetAddr).port,
-  });
-  const conn = await listener.accept();
+  const { listener, client, conn } = await acceptedPair();
   const read = conn.read(new Uint8Array(16));
   conn.close();
   await assert.rejects(read, Deno.errors.BadResource);
@@ -107,12 +102,7 @@ Deno.test("a write larger than the socket buffers waits, and completes once the 
 });
 
 Deno.test("bytes and the peer's close that came before a read are read, then the end of the stream", async () => {
-  const listener = listenTcp("127.0.0.1", 0, "epoll");
-  const client = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: (listener.addr as Deno.NetAddr).port,
-  });
-  const conn = await listener.accept();
+  const { listener, client, conn } = await acceptedPair();
   await writeAll(client, encoder.encode("abc"));
   client.close();
   // The reactor takes the close's edge while no read waits; the short read below must not
@@ -129,12 +119,7 @@ Deno.test("bytes and the peer's close that came before a read are read, then the
 });
 
 Deno.test("a read of zero bytes completes at once, even on a drained socket", async () => {
-  const listener = listenTcp("127.0.0.1", 0, "epoll");
-  const client = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: (listener.addr as Deno.NetAddr).port,
-  });
-  const conn = await listener.accept();
+  const { listener, client, conn } = await acceptedPair();
   await writeAll(client, encoder.encode("x"));
   assert.equal(await conn.read(new Uint8Array(8)), 1, "a short read: the socket is drained");
   assert.equal(await conn.read(new Uint8Array(0)), 0);
@@ -145,12 +130,7 @@ Deno.test("a read of zero bytes completes at once, even on a drained socket", as
 });
 
 Deno.test("reads that complete at once yield to Deno's timers once the reactor's turn is overdue", async () => {
-  const listener = listenTcp("127.0.0.1", 0, "epoll");
-  const client = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: (listener.addr as Deno.NetAddr).port,
-  });
-  const conn = await listener.accept();
+  const { listener, client, conn } = await acceptedPair();
   await writeAll(client, new Uint8Array(1000));
   await new Promise((resolve) => setTimeout(resolve, 50)); // the bytes have arrived
   let timerRan = false;
@@ -196,3 +176,15 @@ Deno.test("an event for a closed descriptor does not reach the new one that took
   assert.ok(seenByNew.length > 0, "the new descriptor's own event (writable) came");
   assert.deepEqual(seenByNew.filter((events) => events & EPOLLIN), [], "no readable event");
 });
+
+/** An epoll listener on a free port, a client of Deno's, and the epoll connection it accepted. */
+async function acceptedPair(): Promise<
+  { listener: ReturnType<typeof listenTcp>; client: Deno.Conn; conn: ByteStream }
+> {
+  const listener = listenTcp("127.0.0.1", 0, "epoll");
+  const client = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: (listener.addr as Deno.NetAddr).port,
+  });
+  return { listener, client, conn: await listener.accept() };
+}
