@@ -1,5 +1,3 @@
-import { waitForPort } from "./free_port.ts";
-
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 /** The permissions `deno task start` gives the CLI. */
 const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi"];
@@ -19,7 +17,7 @@ export interface CliProcess {
 }
 
 /**
- * Starts `deno run main.ts <args>` and waits until `port` accepts connections.
+ * Starts `deno run main.ts <args>` and waits until it logs that it listens on `port`.
  *
  * @example
  * ```ts ignore
@@ -89,8 +87,9 @@ export async function spawnCli(args: string[], port: number): Promise<CliProcess
     },
   };
   try {
+    // Its own log line, not a connection: another test's listener may have taken the port.
     await Promise.race([
-      waitForPort(port, 15_000),
+      cli.waitForLine(new RegExp(`listening.*:${port}\\b`), { timeoutMs: 15_000 }),
       status.then(({ code }) => {
         throw new Error(`memrelay exited with code ${code}`);
       }),
