@@ -14,6 +14,7 @@
  */
 
 import {
+  CLOEXEC,
   EPOLL_CTL_ADD,
   EPOLL_CTL_DEL,
   EPOLLET,
@@ -21,6 +22,7 @@ import {
   EPOLLOUT,
   EPOLLRDHUP,
   type Libc,
+  NONBLOCK,
 } from "./libc.ts";
 
 /** Events taken per poll. */
@@ -85,9 +87,9 @@ export class EpollReactor {
   /** @throws {Error} when the kernel gives no epoll instance or eventfd. */
   constructor(libc: Libc) {
     this.#libc = libc;
-    this.#ep = libc.fn.epoll_create1(0o2000000); // EPOLL_CLOEXEC
+    this.#ep = libc.fn.epoll_create1(CLOEXEC);
     if (this.#ep < 0) throw new Error(`epoll_create1 failed: ${libc.describe(libc.errno())}`);
-    this.#wakeFd = libc.fn.eventfd(0, 0o4000 | 0o2000000); // EFD_NONBLOCK | EFD_CLOEXEC
+    this.#wakeFd = libc.fn.eventfd(0, NONBLOCK | CLOEXEC);
     if (this.#wakeFd < 0) throw new Error(`eventfd failed: ${libc.describe(libc.errno())}`);
     this.#control(EPOLL_CTL_ADD, this.#wakeFd, EPOLLIN, 0);
   }

@@ -12,6 +12,7 @@
 
 import type { EpollReactor, ReadyHandler } from "./epoll_reactor.ts";
 import {
+  CLOEXEC,
   EAGAIN,
   EINPROGRESS,
   EINTR,
@@ -23,10 +24,10 @@ import {
   IPPROTO_TCP,
   type Libc,
   MSG_NOSIGNAL,
+  NONBLOCK,
   SO_ERROR,
   SO_REUSEADDR,
-  SOCK_NONBLOCK,
-  SOCK_STREAM_NONBLOCK,
+  SOCK_STREAM,
   SOL_SOCKET,
   TCP_NODELAY,
 } from "./libc.ts";
@@ -62,13 +63,45 @@ const ONE = new Uint8Array(new Int32Array([1]).buffer);
  */
 const RETRY_ACCEPT = new Set([103, 100, 71, 92, 112, 64, 113, 95, 101]);
 
-/** Has the reactor watch `fd`, or closes it and throws when the kernel refuses. */
-function watchOrClose(libc: Libc, reactor: EpollReactor, fd: number, handler: ReadyHandler): void {
-  try {
-    reactor.watch(fd, handler);
-  } catch (error) {
-    libc.fn.close(fd);
-    throw error;
+/**
+ * A descriptor the reactor watches, owned by one socket object: what connections and listeners
+ * share.
+ */
+abstract class WatchedSocket implements ReadyHandler {
+  protected readonly libc: Libc;
+  protected readonly reactor: EpollReactor;
+  protected readonly fd: number;
+  protected closed = false;
+
+  /**
+   * Takes over `fd` and has the reactor watch it.
+   *
+   * @throws {Error} when the kernel refuses the watch; `fd` is closed then.
+   */
+  constructor(libc: Libc, reactor: EpollReactor, fd: number) {
+    this.libc = libc;
+    this.reactor = reactor;
+    this.fd = fd;
+    try {
+      reactor.watch(fd, this);
+    } catch (error) {
+      libc.fn.close(fd);
+      throw error;
+    }
+  }
+
+  abstract onReady(events: number): void;
+
+  /**
+   * Stops watching and closes the descriptor.
+   *
+   * @throws {Deno.errors.BadResource} when it is closed already, as Deno's sockets do.
+   */
+  protected release(): void {
+    if (this.closed) throw closedError();
+    this.closed = true;
+    this.reactor.unwatch(this.fd);
+    this.libc.fn.close(this.fd);
   }
 }
 
@@ -109,11 +142,7 @@ class WaitingCall<T> {
 }
 
 /** A connected TCP socket: `read`, `write`, `close` and the addresses of `Deno.Conn`. */
-export class EpollConn implements ReadyHandler {
-  readonly #libc: Libc;
-  readonly #reactor: EpollReactor;
-  readonly #fd: number;
-  #closed = false;
+export class EpollConn extends WatchedSocket {
   /**
    * False once a read came back short or with EAGAIN: the socket is drained, and the next read
    * waits for an edge instead of making a system call that would find nothing (as tokio does).
@@ -133,16 +162,13 @@ export class EpollConn implements ReadyHandler {
 
   /** Takes over `fd`, a connected (or connecting) non-blocking socket. */
   constructor(libc: Libc, reactor: EpollReactor, fd: number, remoteAddr: Deno.NetAddr) {
-    this.#libc = libc;
-    this.#reactor = reactor;
-    this.#fd = fd;
+    super(libc, reactor, fd);
     this.remoteAddr = remoteAddr;
-    watchOrClose(libc, reactor, fd, this);
   }
 
   /** Reads into `buf`: the count read, or null at the end of the stream. */
   read(buf: Uint8Array): Promise<number | null> {
-    if (buf.length === 0 && !this.#closed) return Promise.resolve(0);
+    if (buf.length === 0 && !this.closed) return Promise.resolve(0);
     return this.#call(this.#reading, buf, this.#readable || this.#peerClosed);
   }
 
@@ -160,10 +186,10 @@ export class EpollConn implements ReadyHandler {
     bytes: Uint8Array,
     ready: boolean,
   ): Promise<T> {
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.closed) return Promise.reject(closedError());
     if (call.bytes !== null) return Promise.reject(new Error(`a ${call.name} is already waiting`));
     if (ready) {
-      if (!this.#reactor.mayCompleteNow()) this.#reactor.defer(this);
+      if (!this.reactor.mayCompleteNow()) this.reactor.defer(this);
       else {
         try {
           const n = this.#attempt(call, bytes);
@@ -191,12 +217,6 @@ export class EpollConn implements ReadyHandler {
     }
   }
 
-  /** Sets TCP_NODELAY, as `Deno.TcpConn.setNoDelay` does. */
-  setNoDelay(noDelay = true): void {
-    const value = new Uint8Array(new Int32Array([noDelay ? 1 : 0]).buffer);
-    this.#libc.fn.setsockopt(this.#fd, IPPROTO_TCP, TCP_NODELAY, value, 4);
-  }
-
   /**
    * Closes the socket. A read or write that waits fails with `BadResource`, as it does on
    * Deno's sockets.
@@ -204,10 +224,7 @@ export class EpollConn implements ReadyHandler {
    * @throws {Deno.errors.BadResource} when it is closed already.
    */
   close(): void {
-    if (this.#closed) throw closedError();
-    this.#closed = true;
-    this.#reactor.unwatch(this.#fd);
-    this.#libc.fn.close(this.#fd);
+    this.release();
     const error = closedError();
     this.#reading.fail(error);
     this.#writing.fail(error);
@@ -218,7 +235,7 @@ export class EpollConn implements ReadyHandler {
     return new Promise((resolve, reject) => {
       const abort = () => {
         this.#connecting = null;
-        if (!this.#closed) this.close();
+        if (!this.closed) this.close();
         reject(signal!.reason);
       };
       if (signal?.aborted) return abort();
@@ -238,7 +255,7 @@ export class EpollConn implements ReadyHandler {
 
   /** The reactor's call: retries whatever waits for the socket. */
   onReady(events: number): void {
-    if (this.#closed) return;
+    if (this.closed) return;
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) this.#peerClosed = true;
     if (events & EPOLLIN) this.#readable = true;
     if (this.#connecting !== null) {
@@ -247,44 +264,43 @@ export class EpollConn implements ReadyHandler {
       const connecting = this.#connecting;
       const status = new Int32Array(1);
       const length = new Uint32Array([4]);
-      const asked = this.#libc.fn.getsockopt(
-        this.#fd,
+      const asked = this.libc.fn.getsockopt(
+        this.fd,
         SOL_SOCKET,
         SO_ERROR,
         new Uint8Array(status.buffer),
         new Uint8Array(length.buffer),
       );
-      if (asked !== 0) status[0] = this.#libc.errno();
+      if (asked !== 0) status[0] = this.libc.errno();
       this.#connecting = null;
       if (status[0] === 0) connecting.resolve();
       else {
         this.close();
-        connecting.reject(socketError(this.#libc, status[0]));
+        connecting.reject(socketError(this.libc, status[0]));
       }
       return;
     }
     if (this.#reading.bytes !== null && (this.#readable || this.#peerClosed)) {
       this.#retry(this.#reading);
     }
-    if (this.#writing.bytes !== null && !this.#closed) this.#retry(this.#writing);
+    if (this.#writing.bytes !== null) this.#retry(this.#writing);
   }
 
   /** The count read, null at the end of the stream, or -1 when nothing is there yet. */
   #tryRead(buf: Uint8Array): number | null {
-    if (buf.length === 0) return 0;
     while (true) {
-      const n = Number(this.#libc.fn.recv(this.#fd, buf, BigInt(buf.length), 0));
+      const n = Number(this.libc.fn.recv(this.fd, buf, BigInt(buf.length), 0));
       if (n > 0) {
         if (n < buf.length) this.#readable = false;
         return n;
       }
       if (n === 0) return null;
-      const errno = this.#libc.errno();
+      const errno = this.libc.errno();
       if (errno === EAGAIN) {
         this.#readable = false;
         return -1;
       }
-      if (errno !== EINTR) throw socketError(this.#libc, errno);
+      if (errno !== EINTR) throw socketError(this.libc, errno);
     }
   }
 
@@ -292,23 +308,19 @@ export class EpollConn implements ReadyHandler {
   #trySend(data: Uint8Array): number {
     if (data.length === 0) return 0;
     while (true) {
-      const n = Number(this.#libc.fn.send(this.#fd, data, BigInt(data.length), MSG_NOSIGNAL));
+      const n = Number(this.libc.fn.send(this.fd, data, BigInt(data.length), MSG_NOSIGNAL));
       if (n >= 0) return n;
-      const errno = this.#libc.errno();
+      const errno = this.libc.errno();
       if (errno === EAGAIN) return -1;
-      if (errno !== EINTR) throw socketError(this.#libc, errno);
+      if (errno !== EINTR) throw socketError(this.libc, errno);
     }
   }
 }
 
 /** A listening TCP socket: `accept`, `addr` and `close` of `Deno.Listener`. */
-export class EpollListener implements ReadyHandler {
-  readonly #libc: Libc;
-  readonly #reactor: EpollReactor;
-  readonly #fd: number;
+export class EpollListener extends WatchedSocket {
   readonly #peer = new Uint8Array(SOCKADDR_SIZE);
   readonly #peerLength = new Uint32Array(1);
-  #closed = false;
   #acceptor: Waiter<EpollConn> | null = null;
 
   /** The address bound, with the port the kernel chose when 0 was asked. */
@@ -316,16 +328,13 @@ export class EpollListener implements ReadyHandler {
 
   /** Takes over `fd`, a bound, listening, non-blocking socket. */
   constructor(libc: Libc, reactor: EpollReactor, fd: number, addr: Deno.NetAddr) {
-    this.#libc = libc;
-    this.#reactor = reactor;
-    this.#fd = fd;
+    super(libc, reactor, fd);
     this.addr = addr;
-    watchOrClose(libc, reactor, fd, this);
   }
 
   /** The next client. @throws {Deno.errors.BadResource} once the listener is closed. */
   accept(): Promise<EpollConn> {
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.closed) return Promise.reject(closedError());
     if (this.#acceptor !== null) return Promise.reject(new Error("an accept is already waiting"));
     try {
       const conn = this.#tryAccept();
@@ -338,10 +347,7 @@ export class EpollListener implements ReadyHandler {
 
   /** Stops listening. @throws {Deno.errors.BadResource} when it is closed already. */
   close(): void {
-    if (this.#closed) throw closedError();
-    this.#closed = true;
-    this.#reactor.unwatch(this.#fd);
-    this.#libc.fn.close(this.#fd);
+    this.release();
     const acceptor = this.#acceptor;
     this.#acceptor = null;
     acceptor?.reject(closedError());
@@ -363,24 +369,35 @@ export class EpollListener implements ReadyHandler {
   }
 
   #tryAccept(): EpollConn | null {
-    const fn = this.#libc.fn;
+    const fn = this.libc.fn;
     while (true) {
       this.#peerLength[0] = SOCKADDR_SIZE;
       const fd = fn.accept4(
-        this.#fd,
+        this.fd,
         this.#peer,
         new Uint8Array(this.#peerLength.buffer),
-        SOCK_NONBLOCK | 0o2000000, // SOCK_CLOEXEC
+        NONBLOCK | CLOEXEC,
       );
-      if (fd >= 0) return new EpollConn(this.#libc, this.#reactor, fd, decodeSockaddr(this.#peer));
-      const errno = this.#libc.errno();
+      if (fd >= 0) {
+        fn.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, ONE, 4);
+        return new EpollConn(this.libc, this.reactor, fd, decodeSockaddr(this.#peer));
+      }
+      const errno = this.libc.errno();
       if (errno === EAGAIN) return null;
       // The client gave up while it waited in the backlog, or its network failed: accept(2)
       // says to take the next one.
       if (errno === EINTR || RETRY_ACCEPT.has(errno)) continue;
-      throw socketError(this.#libc, errno);
+      throw socketError(this.libc, errno);
     }
   }
+}
+
+/** A non-blocking TCP socket of `address`'s family (its first two bytes). */
+function openSocket(libc: Libc, address: Uint8Array): number {
+  const family = address[0] | (address[1] << 8);
+  const fd = libc.fn.socket(family, SOCK_STREAM | NONBLOCK | CLOEXEC, 0);
+  if (fd < 0) throw socketError(libc, libc.errno());
+  return fd;
 }
 
 /**
@@ -397,12 +414,7 @@ export function epollListen(
   const address = encodeSockaddr(hostname, port);
   if (address === null) return null;
   const fn = libc.fn;
-  const fd = fn.socket(
-    new DataView(address.buffer).getUint16(0, true),
-    SOCK_STREAM_NONBLOCK | 0o2000000,
-    0,
-  );
-  if (fd < 0) throw socketError(libc, libc.errno());
+  const fd = openSocket(libc, address);
   fn.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, ONE, 4);
   if (fn.bind(fd, address, address.length) !== 0 || fn.listen(fd, 1024) !== 0) {
     const errno = libc.errno();
@@ -430,12 +442,7 @@ export async function epollConnect(
   const address = encodeSockaddr(hostname, port);
   if (address === null) return null;
   const fn = libc.fn;
-  const fd = fn.socket(
-    new DataView(address.buffer).getUint16(0, true),
-    SOCK_STREAM_NONBLOCK | 0o2000000,
-    0,
-  );
-  if (fd < 0) throw socketError(libc, libc.errno());
+  const fd = openSocket(libc, address);
   fn.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, ONE, 4);
   if (fn.connect(fd, address, address.length) !== 0) {
     const errno = libc.errno();

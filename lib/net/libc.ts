@@ -41,10 +41,17 @@ export type LibcSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 export const AF_INET = 2;
 /** IPv6 addresses. */
 export const AF_INET6 = 10;
-/** A stream socket that is non-blocking from the start. */
-export const SOCK_STREAM_NONBLOCK = 1 | 0o4000;
-/** `accept4`'s flag for a non-blocking socket. */
-export const SOCK_NONBLOCK = 0o4000;
+/** A stream socket. */
+export const SOCK_STREAM = 1;
+/**
+ * Non-blocking from the start: `SOCK_NONBLOCK` for `socket` and `accept4`, `EFD_NONBLOCK` for
+ * `eventfd` (Linux gives them all `O_NONBLOCK`'s value).
+ */
+export const NONBLOCK = 0o4000;
+/**
+ * Closed on exec: `SOCK_CLOEXEC`, `EFD_CLOEXEC` and `EPOLL_CLOEXEC` (all `O_CLOEXEC`'s value).
+ */
+export const CLOEXEC = 0o2000000;
 /** `setsockopt` levels and names. */
 export const SOL_SOCKET = 1;
 /** Lets a restarted proxy bind while old connections linger in TIME_WAIT. */

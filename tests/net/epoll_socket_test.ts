@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { EpollConn, EpollListener } from "../../lib/net/epoll_socket.ts";
 import { EpollReactor } from "../../lib/net/epoll_reactor.ts";
-import { EPOLLIN, openLibc } from "../../lib/net/libc.ts";
+import { EPOLLIN, NONBLOCK, openLibc } from "../../lib/net/libc.ts";
 import { decodeSockaddr, encodeSockaddr } from "../../lib/net/socket_address.ts";
 import { type ByteStream, connectTcp, listenTcp } from "../../lib/net/tcp.ts";
 import { writeAll } from "../../lib/protocol/bytes.ts";
@@ -152,8 +152,7 @@ Deno.test("reads that complete at once yield to Deno's timers once the reactor's
 Deno.test("an event for a closed descriptor does not reach the new one that took its number", async () => {
   const libc = openLibc()!;
   const reactor = new EpollReactor(libc);
-  const nonblocking = 0o4000;
-  const old = libc.fn.eventfd(0, nonblocking);
+  const old = libc.fn.eventfd(0, NONBLOCK);
   const seenByNew: number[] = [];
   reactor.watch(old, { onReady: () => {} });
   for (let i = 0; i < 10; i++) await undefined; // the reactor now blocks in epoll_wait
@@ -163,10 +162,10 @@ Deno.test("an event for a closed descriptor does not reach the new one that took
   reactor.unwatch(old);
   libc.fn.close(old);
   const held: number[] = [];
-  let reused = libc.fn.eventfd(0, nonblocking);
+  let reused = libc.fn.eventfd(0, NONBLOCK);
   while (reused !== old) {
     held.push(reused);
-    reused = libc.fn.eventfd(0, nonblocking);
+    reused = libc.fn.eventfd(0, NONBLOCK);
   }
   reactor.watch(reused, { onReady: (events) => seenByNew.push(events) });
   await new Promise((resolve) => setTimeout(resolve, 50));
