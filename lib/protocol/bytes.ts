@@ -27,6 +27,20 @@ export async function writeAll(
   }
 }
 
+/** True when `buf[start..end)` holds the bytes of `word`. */
+export function bytesEqualAt(
+  word: Uint8Array,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): boolean {
+  if (word.length !== end - start) return false;
+  for (let i = 0; i < word.length; i++) {
+    if (word[i] !== buf[start + i]) return false;
+  }
+  return true;
+}
+
 /** True when `a` and `b` hold the same bytes. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

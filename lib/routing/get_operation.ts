@@ -1,6 +1,6 @@
 import { type BackendError, IGNORE_REPLIES, type ReplyHandler } from "../backend/reply_handler.ts";
 import { concatBytes } from "../protocol/bytes.ts";
-import { Command } from "../protocol/text/command.ts";
+import { isTouchRetrieval } from "../protocol/text/command.ts";
 import { touchRequest } from "../protocol/text/item_state.ts";
 import { buildLine } from "../protocol/text/request_lines.ts";
 import {
@@ -150,7 +150,7 @@ export class GetOperation implements ReplyHandler {
   /** `get k1 k2…` (or `gat <exptime> k1…`) for some of the request's keys. */
   #subrequest(keyIndexes: number[]): Uint8Array {
     const request = this.#request;
-    const prefix = request.command === Command.Gat || request.command === Command.Gats ? 2 : 1;
+    const prefix = isTouchRetrieval(request.command) ? 2 : 1;
     const words = request.tokens.slice(0, prefix);
     for (const k of keyIndexes) words.push(request.keys[k]);
     return buildLine(words);
@@ -228,7 +228,7 @@ export class GetOperation implements ReplyHandler {
           this.#since,
         );
       }
-    } else if (request.command === Command.Gat || request.command === Command.Gats) {
+    } else if (isTouchRetrieval(request.command)) {
       const touch = touchRequest(request.keys[k], request.tokens[1]);
       for (let r = 1; r < pool.replicas; r++) {
         pool.group(r).pick(hash).send(touch, ReplyKind.Line, IGNORE_REPLIES, 0, 0);
@@ -241,8 +241,7 @@ export class GetOperation implements ReplyHandler {
     const replicated = this.#pool.replication !== null;
     if (this.#whole !== null) {
       // Of a primary's hits, only a gat's or gats's touch goes on to the backups.
-      const command = this.#request.command;
-      if (replicated && (command === Command.Gat || command === Command.Gats)) {
+      if (replicated && isTouchRetrieval(this.#request.command)) {
         for (let k = 0; k < this.#wholeHits; k++) this.#afterHit(k, 0);
       }
       stats.getHits += this.#wholeHits;

@@ -1,4 +1,4 @@
-import { Command, isMetaKeyed, isRetrieval } from "../protocol/text/command.ts";
+import { Command, isMetaKeyed, isRetrieval, isTouchRetrieval } from "../protocol/text/command.ts";
 import { metaFlag } from "../protocol/meta/meta_request.ts";
 import { forwardBytes } from "../protocol/text/request_lines.ts";
 import type { TextRequest } from "../protocol/text/text_request.ts";
@@ -31,7 +31,7 @@ export class Router {
     const command = request.command;
     if (isRetrieval(command)) {
       stats.cmdGet += request.keys.length;
-      if (command === Command.Gat || command === Command.Gats) stats.cmdTouch++;
+      if (isTouchRetrieval(command)) stats.cmdTouch++;
       new GetOperation(this.pool, request, sink, seq).start();
     } else if (command === Command.FlushAll) {
       stats.cmdFlush++;

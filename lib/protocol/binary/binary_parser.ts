@@ -1,7 +1,7 @@
 import { bytesEqual, compacted, concatBytes } from "../bytes.ts";
 import { Command } from "../text/command.ts";
 import { buildMetaRequest, SILENT } from "../meta/meta_request.ts";
-import { encodeBase64Key, isMetaKey, isPlainKey, MAX_KEY_LENGTH } from "../meta/meta_key.ts";
+import { isMetaKey, MAX_KEY_LENGTH, metaKeyWords } from "../meta/meta_key.ts";
 import {
   DEFAULT_TEXT_LIMITS,
   type ParsedItem,
@@ -15,7 +15,6 @@ import { HEADER_SIZE, loudOpcode, Opcode, REQUEST_MAGIC, Status } from "./opcode
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const MD = encoder.encode("md");
-const BASE64 = encoder.encode("b");
 const LF = 0x0a;
 /** The extras length of `Flush`: none, or a 4-byte expiration. */
 const ZERO_OR_FOUR = -1;
@@ -342,7 +341,12 @@ export class BinaryRequestParser {
    */
   #silentDelete(view: Uint8Array): ParsedItem {
     const key = view.slice();
-    const words = isPlainKey(key) ? [MD, key] : [MD, encodeBase64Key(key), BASE64];
-    return buildMetaRequest(Command.MetaDelete, words, new Uint8Array(0), key, SILENT);
+    return buildMetaRequest(
+      Command.MetaDelete,
+      [MD, ...metaKeyWords(key)],
+      new Uint8Array(0),
+      key,
+      SILENT,
+    );
   }
 }

@@ -10,7 +10,7 @@
 import { Command, type CommandCode } from "../text/command.ts";
 import type { TextRequest } from "../text/text_request.ts";
 import { buildMetaRequest } from "../meta/meta_request.ts";
-import { encodeBase64Key, isPlainKey } from "../meta/meta_key.ts";
+import { metaKeyWords } from "../meta/meta_key.ts";
 import { binaryResponse, errorResponse } from "./binary_responses.ts";
 import { isQuiet, loudOpcode, Opcode, Status } from "./opcodes.ts";
 
@@ -22,7 +22,6 @@ const MG = word("mg");
 const MS = word("ms");
 const MD = word("md");
 const MA = word("ma");
-const BASE64 = word("b");
 const V = word("v");
 const F = word("f");
 const C = word("c");
@@ -168,11 +167,6 @@ function responder(request: BinaryRequest): (reply: Uint8Array) => Uint8Array {
   };
 }
 
-/** The key as meta commands name it: itself, or in base64 followed by the `b` flag. */
-function keyWords(key: Uint8Array): Uint8Array[] {
-  return isPlainKey(key) ? [key] : [encodeBase64Key(key), BASE64];
-}
-
 function metaRequest(
   command: CommandCode,
   request: BinaryRequest,
@@ -211,7 +205,7 @@ export function binaryToMeta(request: BinaryRequest): TextRequest {
   const { extras, value } = request;
   const view = new DataView(extras.buffer, extras.byteOffset, extras.length);
   const loud = loudOpcode(request.opcode);
-  const key = keyWords(request.key);
+  const key = metaKeyWords(request.key);
   const casWords = request.cas === 0n ? [] : [word(`C${request.cas}`)];
   switch (loud) {
     case Opcode.Get:

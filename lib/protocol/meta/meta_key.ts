@@ -88,3 +88,20 @@ export function isPlainKey(key: Uint8Array): boolean {
 export function isMetaKey(key: Uint8Array): boolean {
   return isPlainKey(key) || (key.length > 0 && Math.ceil(key.length / 3) * 4 <= MAX_KEY_LENGTH);
 }
+
+/** The meta flag that marks a key as base64. */
+const BASE64_FLAG = new TextEncoder().encode("b");
+
+/**
+ * The words that name `key` on a meta command line: the key itself when it is plain, or its
+ * base64 followed by the `b` flag.
+ *
+ * @example
+ * ```ts
+ * import { metaKeyWords } from "./meta_key.ts";
+ * metaKeyWords(new TextEncoder().encode("a b")).length; // 2: "YSBi", "b"
+ * ```
+ */
+export function metaKeyWords(key: Uint8Array): Uint8Array[] {
+  return isPlainKey(key) ? [key] : [encodeBase64Key(key), BASE64_FLAG];
+}

@@ -108,6 +108,11 @@ export function commandCode(buf: Uint8Array, start: number, end: number): Comman
   return 0;
 }
 
+/** True for `gat` and `gats`: retrievals that also touch what they find. */
+export function isTouchRetrieval(code: CommandCode): boolean {
+  return code === Command.Gat || code === Command.Gats;
+}
+
 /** True for the commands whose reply is a series of `VALUE` blocks ended by `END`. */
 export function isRetrieval(code: CommandCode): boolean {
   return code <= Command.Gats;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { encodeBase64Key, isPlainKey } from "../meta/meta_key.ts";
+import { encodeBase64Key, isPlainKey, metaKeyWords } from "../meta/meta_key.ts";
 import { buildLine } from "./request_lines.ts";
 
 const encoder = new TextEncoder();
@@ -36,8 +36,7 @@ export interface ItemState {
 
 /** `mg <key> v f t`: the value, flags and remaining TTL of `key`. */
 export function itemStateRequest(key: Uint8Array): Uint8Array {
-  if (isPlainKey(key)) return buildLine([MG, key, ...VFT]);
-  return buildLine([MG, encodeBase64Key(key), BASE64, ...VFT]);
+  return buildLine([MG, ...metaKeyWords(key), ...VFT]);
 }
 
 /**

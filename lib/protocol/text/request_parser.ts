@@ -1,4 +1,4 @@
-import { compacted } from "../bytes.ts";
+import { bytesEqualAt, compacted } from "../bytes.ts";
 import { ByteSlab } from "../byte_slab.ts";
 import { Command, type CommandCode, commandCode, isMetaKeyed, isStorage } from "./command.ts";
 import { buildMetaRequest, firstFlag, metaRequest, SILENT } from "../meta/meta_request.ts";
@@ -19,7 +19,6 @@ import {
 import { buildLine } from "./request_lines.ts";
 import { TextRequest } from "./text_request.ts";
 
-/** The longest key memcached accepts. */
 /** The longest value length memcached accepts on a storage line (INT_MAX - 2). */
 const MAX_VALUE_LENGTH = 0x7ffffffd;
 
@@ -341,11 +340,7 @@ export class TextRequestParser {
   }
 
   #isNoreply(start: number, end: number): boolean {
-    if (end - start !== NOREPLY.length) return false;
-    for (let i = 0; i < NOREPLY.length; i++) {
-      if (this.#buf[start + i] !== NOREPLY[i]) return false;
-    }
-    return true;
+    return bytesEqualAt(NOREPLY, this.#buf, start, end);
   }
 
   /**

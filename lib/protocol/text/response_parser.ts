@@ -5,6 +5,8 @@
  * @module
  */
 
+import { bytesEqualAt } from "../bytes.ts";
+
 /** The shape of reply a request expects. */
 export const ReplyKind = {
   /** One line: `STORED`, `DELETED`, a number, `OK`, an error… */
@@ -262,22 +264,13 @@ export function fileValueBlocks(
     let keyEnd = keyStart;
     while (keyEnd < lf && reply[keyEnd] !== SPACE) keyEnd++;
     const blockEnd = lf + 1 + valueLength(reply, pos, lf) + 2;
-    while (next < indexes.length && !sameBytes(keys[indexes[next]], reply, keyStart, keyEnd)) {
+    while (next < indexes.length && !bytesEqualAt(keys[indexes[next]], reply, keyStart, keyEnd)) {
       next++;
     }
     if (next === indexes.length) return;
     found[indexes[next++]] = reply.subarray(pos, blockEnd);
     pos = blockEnd;
   }
-}
-
-/** True when `key` holds the bytes `buf[start..end)`. */
-function sameBytes(key: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
-  if (key.length !== end - start) return false;
-  for (let i = 0; i < key.length; i++) {
-    if (key[i] !== buf[start + i]) return false;
-  }
-  return true;
 }
 
 /** How many `VALUE` blocks a complete retrieval reply holds, found without allocating. */
