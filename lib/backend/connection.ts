@@ -1,5 +1,5 @@
 import { type ByteStream, connectTcp, type TransportChoice } from "../net/tcp.ts";
-import { concatBytes, writeAll } from "../protocol/bytes.ts";
+import { compacted, concatBytes, writeAll } from "../protocol/bytes.ts";
 import { type ReplyKindCode, TextResponseFramer } from "../protocol/text/response_parser.ts";
 import { BackendStats } from "./backend_stats.ts";
 import { BackendError, type ReplyHandler } from "./reply_handler.ts";
@@ -255,17 +255,11 @@ export class BackendConnection {
 
   /** Makes room to read into: moves the partial reply to the front, or doubles the buffer. */
   #makeRoom(): void {
-    const live = this.#end - this.#start;
-    if (this.#start > 0) {
-      this.#buf.copyWithin(0, this.#start, this.#end);
-    } else {
-      const grown = new Uint8Array(this.#buf.length * 2);
-      grown.set(this.#buf);
-      this.#buf = grown;
-      this.#readsSinceGrowth = 0;
-    }
+    const buf = compacted(this.#buf, this.#start, this.#end, 1);
+    if (buf !== this.#buf) this.#readsSinceGrowth = 0;
+    this.#buf = buf;
+    this.#end -= this.#start;
     this.#start = 0;
-    this.#end = live;
   }
 
   #startTimer(): void {
