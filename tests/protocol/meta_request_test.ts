@@ -19,6 +19,16 @@ Deno.test("base64 keys decode to their bytes and encode back, and bad base64 is 
   assert.ok(!isPlainKey(new Uint8Array(251).fill(0x61)));
 });
 
+Deno.test("a key is plain unless a space, a line feed or a NUL would end it on a command line", () => {
+  // memcached's text protocol takes these as key bytes (memcaslap's keys hold control bytes).
+  for (const key of ["tab\tkey", "cr\rkey", "del\x7fkey", "\x10\x01ctl"]) {
+    assert.ok(isPlainKey(bytes(key)), JSON.stringify(key));
+  }
+  for (const key of ["a b", "a\nb", "a\0b", ""]) {
+    assert.ok(!isPlainKey(bytes(key)), JSON.stringify(key));
+  }
+});
+
 Deno.test("a meta request is placed by its decoded key, and its q flag is kept from the server", () => {
   const items = new TextRequestParser().push(bytes("mg azE= b v q O5\r\nms k 2 T0 q\r\nhi\r\n"));
   const [get, set] = items as TextRequest[];
