@@ -150,7 +150,8 @@ export class BackendConnection {
         this.#outBytes = 0;
         this.#queue.stamp(performance.now());
         this.#stats.bytesOut += data.length;
-        await writeAll(conn, data);
+        const written = conn.tryWrite?.(data) ?? 0;
+        if (written < data.length) await writeAll(conn, data.subarray(written));
       }
     } catch (error) {
       if (conn === this.#conn) {

@@ -178,6 +178,19 @@ export class EpollConn extends WatchedSocket {
   }
 
   /**
+   * Writes what the socket takes now: the count written, 0 when its buffer is full or a write
+   * already waits. It does not ask {@linkcode EpollReactor.mayCompleteNow}: that guard is for
+   * read loops, whose promise continuations chain without end, and a write settles no promise.
+   *
+   * @throws {Deno.errors.BadResource} when the socket is closed; an `Error` when the send fails.
+   */
+  tryWrite(data: Uint8Array): number {
+    if (this.closed) throw closedError();
+    if (this.#writing.bytes !== null) return 0;
+    return Math.max(this.#trySend(data), 0);
+  }
+
+  /**
    * Makes the system call at once when the socket may be ready and the reactor allows it, or
    * waits for the reactor's retry.
    */

@@ -26,6 +26,12 @@ export interface ByteStream {
   read(buf: Uint8Array): Promise<number | null>;
   /** Writes some of `data`: the count written. */
   write(data: Uint8Array): Promise<number>;
+  /**
+   * Writes what the socket takes at once, without waiting and without a promise: the count
+   * written, 0 when it takes nothing now. Only a transport whose writes are system calls made
+   * on the spot has it (`EpollConn`); callers fall back to `write` for the rest.
+   */
+  tryWrite?(data: Uint8Array): number;
   /** Closes the connection; throws when it is closed already. */
   close(): void;
   /** The peer's address. */

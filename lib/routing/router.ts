@@ -9,6 +9,7 @@ import { MetaGetOperation } from "./meta_get_operation.ts";
 import { metaWriteRule } from "./meta_write_rule.ts";
 import type { Pool } from "./pool.ts";
 import { type ReplySink, ReshapingSink } from "./reply_sink.ts";
+import { SingleGetOperation } from "./single_get_operation.ts";
 import { textWriteRule } from "./text_write_rule.ts";
 import { WriteOperation } from "./write_operation.ts";
 
@@ -16,9 +17,10 @@ const T = 0x54;
 
 /**
  * Sends each request that needs servers to the right ones, under the pool's replication policy:
- * retrievals to {@linkcode GetOperation}, `mg` to {@linkcode MetaGetOperation}, single-key
- * changes to {@linkcode WriteOperation} (text and meta), `me` to the key's primary, `flush_all`
- * to every server. A request with a `toClient` shape gets its reply through it.
+ * retrievals to {@linkcode GetOperation} (of one key in a pool without backups, to
+ * {@linkcode SingleGetOperation}), `mg` to {@linkcode MetaGetOperation}, single-key changes to
+ * {@linkcode WriteOperation} (text and meta), `me` to the key's primary, `flush_all` to every
+ * server. A request with a `toClient` shape gets its reply through it.
  */
 export class Router {
   /** @param pool The pool requests are routed over. */
@@ -32,7 +34,11 @@ export class Router {
     if (isRetrieval(command)) {
       stats.cmdGet += request.keys.length;
       if (isTouchRetrieval(command)) stats.cmdTouch++;
-      new GetOperation(this.pool, request, sink, seq).start();
+      if (request.keys.length === 1 && this.pool.replication === null) {
+        new SingleGetOperation(this.pool, sink, seq).start(request);
+      } else {
+        new GetOperation(this.pool, request, sink, seq).start();
+      }
     } else if (command === Command.FlushAll) {
       stats.cmdFlush++;
       new BroadcastOperation(this.pool, forwardBytes(request), sink, seq, request.noreply)

@@ -422,7 +422,9 @@ export class ClientSession implements ReplySink {
     this.#writing = true;
     try {
       while (true) {
-        const chunks: Uint8Array[] = [];
+        // Most writes are of one reply: the array of several is made only when there are.
+        let first: Uint8Array = EMPTY;
+        let chunks: Uint8Array[] | null = null;
         let total = 0;
         let close = false;
         while (this.#head < this.#next) {
@@ -436,12 +438,15 @@ export class ClientSession implements ReplySink {
             break;
           }
           if (reply.length > 0) {
-            chunks.push(reply);
+            if (total === 0) first = reply;
+            else (chunks ??= [first]).push(reply);
             total += reply.length;
           }
         }
         if (total > 0) {
-          await writeAll(this.#conn, concatBytes(chunks, total));
+          const data = chunks === null ? first : concatBytes(chunks, total);
+          const written = this.#conn.tryWrite?.(data) ?? 0;
+          if (written < total) await writeAll(this.#conn, data.subarray(written));
           this.#context.stats.bytesWritten += total;
           this.#lastActive = Date.now();
         }

@@ -101,6 +101,26 @@ Deno.test("a write larger than the socket buffers waits, and completes once the 
   listener.close();
 });
 
+Deno.test("tryWrite writes what the socket takes at once, 0 once it is full or while a write waits", async () => {
+  const { listener, client, conn } = await acceptedPair();
+  const epollConn = conn as EpollConn;
+  assert.equal(epollConn.tryWrite(encoder.encode("hello")), 5);
+  const got = new Uint8Array(5);
+  assert.equal(await client.read(got), 5);
+  assert.equal(decoder.decode(got), "hello");
+  const data = new Uint8Array(16 * 1024 * 1024);
+  const taken = epollConn.tryWrite(data);
+  assert.ok(taken > 0 && taken < data.length, `took ${taken} of 16 MiB`);
+  assert.equal(epollConn.tryWrite(data), 0, "the socket is full");
+  const waiting = epollConn.write(data);
+  assert.equal(epollConn.tryWrite(data), 0, "a write waits");
+  conn.close();
+  await assert.rejects(waiting, Deno.errors.BadResource);
+  assert.throws(() => epollConn.tryWrite(data), Deno.errors.BadResource);
+  client.close();
+  listener.close();
+});
+
 Deno.test("bytes and the peer's close that came before a read are read, then the end of the stream", async () => {
   const { listener, client, conn } = await acceptedPair();
   await writeAll(client, encoder.encode("abc"));
