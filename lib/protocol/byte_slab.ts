@@ -10,9 +10,9 @@
  * @module
  */
 
-/** Bytes in one block. */
+/** Bytes in one block, unless the slab is made with another size. */
 const BLOCK_SIZE = 4096;
-/** Copies longer than this get a buffer of their own. */
+/** Copies longer than this get a buffer of their own, unless the slab is made with another. */
 const MAX_SHARED_COPY = 512;
 
 /**
@@ -30,21 +30,38 @@ const MAX_SHARED_COPY = 512;
  * ```
  */
 export class ByteSlab {
+  readonly #blockSize: number;
+  readonly #maxShared: number;
   #block: Uint8Array<ArrayBuffer> = new Uint8Array(0);
   #used = 0;
+
+  /**
+   * @param blockSize Bytes in one block.
+   * @param maxShared The longest range carved from a block; longer ones get their own buffer.
+   */
+  constructor(blockSize = BLOCK_SIZE, maxShared = MAX_SHARED_COPY) {
+    this.#blockSize = blockSize;
+    this.#maxShared = maxShared;
+  }
 
   /** A copy of `source[start..end)`, which later changes to `source` do not touch. */
   copy(source: Uint8Array, start: number, end: number): Uint8Array<ArrayBuffer> {
     const length = end - start;
-    if (length > MAX_SHARED_COPY) return source.slice(start, end);
+    if (length > this.#maxShared) return source.slice(start, end);
+    const out = this.alloc(length);
+    for (let i = 0; i < length; i++) out[i] = source[start + i];
+    return out;
+  }
+
+  /** `length` bytes of zeros for the caller to fill: a view into a block when they fit one. */
+  alloc(length: number): Uint8Array<ArrayBuffer> {
+    if (length > this.#maxShared) return new Uint8Array(length);
     if (this.#used + length > this.#block.length) {
-      this.#block = new Uint8Array(BLOCK_SIZE);
+      this.#block = new Uint8Array(this.#blockSize);
       this.#used = 0;
     }
     const at = this.#used;
-    const block = this.#block;
-    for (let i = 0; i < length; i++) block[at + i] = source[start + i];
     this.#used = at + length;
-    return block.subarray(at, at + length);
+    return this.#block.subarray(at, at + length);
   }
 }

@@ -1,5 +1,4 @@
 import { type BackendError, IGNORE_REPLIES, type ReplyHandler } from "../backend/reply_handler.ts";
-import { concatBytes } from "../protocol/bytes.ts";
 import { isTouchRetrieval } from "../protocol/text/command.ts";
 import { touchRequest } from "../protocol/text/item_state.ts";
 import { buildLine } from "../protocol/text/request_lines.ts";
@@ -153,7 +152,7 @@ export class GetOperation implements ReplyHandler {
     const prefix = isTouchRetrieval(request.command) ? 2 : 1;
     const words = request.tokens.slice(0, prefix);
     for (const k of keyIndexes) words.push(request.keys[k]);
-    return buildLine(words);
+    return buildLine(words, undefined, this.#pool.slab);
   }
 
   /** A server's reply: its blocks are matched to the keys of its part, in order. */
@@ -269,7 +268,17 @@ export class GetOperation implements ReplyHandler {
       this.#sink.complete(this.#seq, this.#errorReply);
       return;
     }
-    chunks.push(END);
-    this.#sink.complete(this.#seq, concatBytes(chunks, total));
+    if (chunks.length === 0) {
+      this.#sink.complete(this.#seq, END);
+      return;
+    }
+    const reply = this.#pool.slab.alloc(total);
+    let at = 0;
+    for (const chunk of chunks) {
+      reply.set(chunk, at);
+      at += chunk.length;
+    }
+    reply.set(END, at);
+    this.#sink.complete(this.#seq, reply);
   }
 }

@@ -1,10 +1,16 @@
 import type { HashFunction } from "../hash/hash_function.ts";
+import { ByteSlab } from "../protocol/byte_slab.ts";
 import { hashTagged } from "../hash/hash_tag.ts";
 import type { ProxyStats } from "../observability/stats.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { Logger } from "../observability/log.ts";
 import { Replication, type ReplicationOptions } from "./replication.ts";
 import type { ServerGroup } from "./server_group.ts";
+
+/** Bytes in one block of {@linkcode Pool.slab}. */
+const SLAB_BLOCK_SIZE = 16 * 1024;
+/** The longest piece carved from a block of {@linkcode Pool.slab}. */
+const SLAB_MAX_SHARED = 4 * 1024;
 
 /**
  * One pool's placement: its primaries, its backup pools, and how a key is hashed; and, when it
@@ -15,6 +21,12 @@ export class Pool {
   readonly #hashTag: Uint8Array | null;
   /** What keeps the replicas in step after failures; null without backups. */
   readonly replication: Replication | null;
+  /**
+   * Where operations build the bytes they send and the replies they merge: many small pieces
+   * carved from one block, rather than a buffer (a `malloc`) each. A reply that has to wait for
+   * its client is copied out by the session, so a kept piece holds at most one block.
+   */
+  readonly slab: ByteSlab = new ByteSlab(SLAB_BLOCK_SIZE, SLAB_MAX_SHARED);
 
   /**
    * @param primaries The servers that own keys.

@@ -445,8 +445,16 @@ export class ClientSession implements ReplySink {
         }
         if (total > 0) {
           const data = chunks === null ? first : concatBytes(chunks, total);
-          const written = this.#conn.tryWrite?.(data) ?? 0;
-          if (written < total) await writeAll(this.#conn, data.subarray(written));
+          if (this.#conn.tryWrite === undefined) await writeAll(this.#conn, data);
+          else {
+            const written = this.#conn.tryWrite(data);
+            if (written < total) {
+              // The rest waits for the client: like a reply that waits, it gets its own bytes
+              // rather than hold a block shared with other replies.
+              const shared = data.byteLength !== data.buffer.byteLength;
+              await writeAll(this.#conn, shared ? data.slice(written) : data.subarray(written));
+            }
+          }
           this.#context.stats.bytesWritten += total;
           this.#lastActive = Date.now();
         }

@@ -25,3 +25,15 @@ Deno.test("a large copy gets a buffer of its own, a small one shares a block", (
   assert.ok(small.buffer.byteLength > small.byteLength);
   assert.equal(large.buffer.byteLength, large.byteLength);
 });
+
+Deno.test("a slab's allocations are zeroed pieces of its blocks, apart from each other, up to its limit", () => {
+  const slab = new ByteSlab(64, 16);
+  const a = slab.alloc(10);
+  const b = slab.alloc(10);
+  a.fill(1);
+  assert.deepEqual([...b], new Array(10).fill(0), "b does not overlap a");
+  assert.equal(a.buffer, b.buffer, "both are pieces of one block");
+  assert.equal(a.buffer.byteLength, 64);
+  const large = slab.alloc(17);
+  assert.equal(large.buffer.byteLength, 17, "over the limit, a buffer of its own");
+});

@@ -79,3 +79,38 @@ Deno.test("a reply that waits behind a blocked write holds its own bytes, not th
   session.close();
   await serving;
 });
+
+Deno.test("what the socket does not take at once is written from the session's own copy, not the block the reply shares", async () => {
+  /** A connection whose socket takes 5 bytes at once and the rest only through `write`. */
+  class PartialConn extends StalledConn {
+    tryWrite(_data: Uint8Array): number {
+      return 5;
+    }
+  }
+  const conn = new PartialConn("get a\r\n");
+  const routed: { sink: ReplySink; seq: number }[] = [];
+  const router = {
+    route(_request: TextRequest, sink: ReplySink, seq: number) {
+      routed.push({ sink, seq });
+    },
+  } as unknown as Router;
+  const session = new ClientSession(conn as unknown as Deno.Conn, {
+    router,
+    stats: new ProxyStats(),
+    version: "test",
+    limits: {},
+    statsReply: () => new Uint8Array(0),
+  });
+  const serving = session.serve();
+  while (routed.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  // The reply is a piece of a larger block, as a merged multi-get reply is of the pool's slab.
+  const block = encoder.encode("VALUE a 0 1\r\n1\r\nEND\r\nother replies");
+  routed[0].sink.complete(routed[0].seq, block.subarray(0, 21));
+  while (conn.writes.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  const rest = conn.writes[0];
+  assert.equal(new TextDecoder().decode(rest), " a 0 1\r\n1\r\nEND\r\n");
+  assert.equal(rest.buffer.byteLength, rest.byteLength, "the rest was copied out of the block");
+  conn.releaseFirstWrite();
+  session.close();
+  await serving;
+});

@@ -1,3 +1,4 @@
+import type { ByteSlab } from "../byte_slab.ts";
 import { encodeBase64Key, isPlainKey } from "../meta/meta_key.ts";
 import type { TextRequest } from "./text_request.ts";
 
@@ -8,11 +9,14 @@ const DELETE = new TextEncoder().encode("delete");
 const MD = new TextEncoder().encode("md");
 const BASE64 = new TextEncoder().encode("b");
 
-/** Joins words with single spaces, ends them with `\r\n`, and appends `data` if given. */
-export function buildLine(words: Uint8Array[], data?: Uint8Array): Uint8Array {
+/**
+ * Joins words with single spaces, ends them with `\r\n`, and appends `data` if given. The bytes
+ * are carved from `slab` when one is given, else they get a buffer of their own.
+ */
+export function buildLine(words: Uint8Array[], data?: Uint8Array, slab?: ByteSlab): Uint8Array {
   let length = 2 + (data?.length ?? 0) + words.length - 1;
   for (const w of words) length += w.length;
-  const out = new Uint8Array(length);
+  const out = slab === undefined ? new Uint8Array(length) : slab.alloc(length);
   let offset = 0;
   for (let i = 0; i < words.length; i++) {
     if (i > 0) out[offset++] = SPACE;
