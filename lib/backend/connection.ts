@@ -1,4 +1,5 @@
 import { type ByteStream, connectTcp, type TransportChoice } from "../net/tcp.ts";
+import { ByteSlab } from "../protocol/byte_slab.ts";
 import { compacted, concatBytes, writeAll } from "../protocol/bytes.ts";
 import { type ReplyKindCode, TextResponseFramer } from "../protocol/text/response_parser.ts";
 import { BackendStats } from "./backend_stats.ts";
@@ -25,10 +26,15 @@ export interface ConnectionOptions {
 
 const READ_BUFFER_SIZE = 64 * 1024;
 /**
- * The replies of one read share one copy when they fill at most this many bytes: a reply kept
- * while others are awaited holds at most this much.
+ * The replies of one read share one copy when they fill at most this many bytes, and so do the
+ * requests of one write: copied into a block of {@linkcode SLAB_BLOCK_SIZE} bytes.
  */
 const MAX_SHARED_REPLIES = 8 * 1024;
+/**
+ * The blocks that shared copies are carved from: a reply kept while others are awaited holds at
+ * most one, and many reads' replies fill one block before a new buffer is needed.
+ */
+const SLAB_BLOCK_SIZE = 16 * 1024;
 /** Reads after the last growth of the read buffer before an empty buffer goes back to its size. */
 const SHRINK_AFTER_READS = 64;
 
@@ -49,6 +55,7 @@ export class BackendConnection {
   #connecting = false;
   #out: Uint8Array[] = [];
   #outBytes = 0;
+  readonly #slab = new ByteSlab(SLAB_BLOCK_SIZE, MAX_SHARED_REPLIES);
   #flushScheduled = false;
   #writing = false;
   #buf = new Uint8Array(READ_BUFFER_SIZE);
@@ -145,7 +152,7 @@ export class BackendConnection {
     this.#writing = true;
     try {
       while (this.#out.length > 0 && conn === this.#conn) {
-        const data = concatBytes(this.#out, this.#outBytes);
+        const data = this.#joinOut();
         this.#out = [];
         this.#outBytes = 0;
         this.#queue.stamp(performance.now());
@@ -164,6 +171,20 @@ export class BackendConnection {
       this.#writing = false;
     }
   };
+
+  /** The requests waiting to be written, as one array: carved from the slab when small. */
+  #joinOut(): Uint8Array {
+    const out = this.#out;
+    const total = this.#outBytes;
+    if (out.length === 1 || total > MAX_SHARED_REPLIES) return concatBytes(out, total);
+    const data = this.#slab.alloc(total);
+    let at = 0;
+    for (const bytes of out) {
+      data.set(bytes, at);
+      at += bytes.length;
+    }
+    return data;
+  }
 
   async #readLoop(conn: ByteStream): Promise<void> {
     let reason = "server closed the connection";
@@ -222,8 +243,9 @@ export class BackendConnection {
 
   /**
    * Gives the first `count` queued requests their replies, which end at `#replyEnds`. Replies
-   * that fill at most {@linkcode MAX_SHARED_REPLIES} bytes in all share one copy; larger ones are
-   * copied each on its own, so that a small reply kept for a while never holds a large one.
+   * that fill at most {@linkcode MAX_SHARED_REPLIES} bytes in all share one copy, in the slab;
+   * larger ones are copied each on its own, so that a small reply kept for a while never holds a
+   * large one.
    */
   #handOut(count: number): void {
     const queue = this.#queue;
@@ -231,7 +253,7 @@ export class BackendConnection {
     const buf = this.#buf;
     const base = this.#start;
     const end = this.#replyEnds[count - 1];
-    const shared = end - base <= MAX_SHARED_REPLIES ? buf.slice(base, end) : null;
+    const shared = end - base <= MAX_SHARED_REPLIES ? this.#slab.copy(buf, base, end) : null;
     const latency = this.#stats.latency;
     const now = performance.now();
     this.#start = end;
