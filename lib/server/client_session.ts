@@ -445,8 +445,11 @@ export class ClientSession implements ReplySink {
         }
         if (total > 0) {
           const data = chunks === null ? first : concatBytes(chunks, total);
-          if (this.#conn.tryWrite === undefined) await writeAll(this.#conn, data);
-          else {
+          if (this.#conn.tryWrite === undefined) {
+            // The write may wait for the client: it keeps its own bytes, not a shared block.
+            const shared = data.byteLength !== data.buffer.byteLength;
+            await writeAll(this.#conn, shared ? data.slice() : data);
+          } else {
             const written = this.#conn.tryWrite(data);
             if (written < total) {
               // The rest waits for the client: like a reply that waits, it gets its own bytes

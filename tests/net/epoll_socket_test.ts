@@ -108,9 +108,10 @@ Deno.test("tryWrite writes what the socket takes at once, 0 once it is full or w
   const got = new Uint8Array(5);
   assert.equal(await client.read(got), 5);
   assert.equal(decoder.decode(got), "hello");
-  const data = new Uint8Array(16 * 1024 * 1024);
-  const taken = epollConn.tryWrite(data);
-  assert.ok(taken > 0 && taken < data.length, `took ${taken} of 16 MiB`);
+  const data = new Uint8Array(1024 * 1024);
+  assert.ok(epollConn.tryWrite(data) > 0);
+  // However large the socket's buffers, they fill up, and then it takes nothing.
+  while (epollConn.tryWrite(data) > 0);
   assert.equal(epollConn.tryWrite(data), 0, "the socket is full");
   const waiting = epollConn.write(data);
   assert.equal(epollConn.tryWrite(data), 0, "a write waits");

@@ -114,3 +114,31 @@ Deno.test("what the socket does not take at once is written from the session's o
   session.close();
   await serving;
 });
+
+Deno.test("on a connection without tryWrite, a write that may wait has its own bytes, not the block its reply shares", async () => {
+  const conn = new StalledConn("get a\r\n");
+  const routed: { sink: ReplySink; seq: number }[] = [];
+  const router = {
+    route(_request: TextRequest, sink: ReplySink, seq: number) {
+      routed.push({ sink, seq });
+    },
+  } as unknown as Router;
+  const session = new ClientSession(conn as unknown as Deno.Conn, {
+    router,
+    stats: new ProxyStats(),
+    version: "test",
+    limits: {},
+    statsReply: () => new Uint8Array(0),
+  });
+  const serving = session.serve();
+  while (routed.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  const block = encoder.encode("VALUE a 0 1\r\n1\r\nEND\r\nother replies");
+  routed[0].sink.complete(routed[0].seq, block.subarray(0, 21));
+  while (conn.writes.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  const written = conn.writes[0];
+  assert.equal(new TextDecoder().decode(written), "VALUE a 0 1\r\n1\r\nEND\r\n");
+  assert.equal(written.buffer.byteLength, written.byteLength, "the write holds only its reply");
+  conn.releaseFirstWrite();
+  session.close();
+  await serving;
+});
