@@ -90,6 +90,37 @@ Deno.test("each reply keeps its own bytes after the connection reads more", asyn
   }
 });
 
+Deno.test("requests sent in one turn, small ones joined in a block and large ones apart, reach memcached whole and in order", async () => {
+  const server = await startMemcached();
+  const connection = connectionTo(server.port);
+  try {
+    const collector = new Collector();
+    // Sizes on both sides of the 8 KiB a joined write may fill, so that writes are joined in the
+    // connection's block, joined in a buffer of their own, and passed on alone.
+    const sizes = [1, 300, 5000, 9000, 2, 20_000, 7, 8100, 3];
+    let tag = 0;
+    for (const [i, size] of sizes.entries()) {
+      const value = String.fromCharCode(97 + i).repeat(size);
+      const set = `set joined:${i} 0 0 ${size}\r\n${value}\r\n`;
+      connection.send(encoder.encode(set), ReplyKind.Line, collector, tag++);
+      connection.send(encoder.encode(`get joined:${i}\r\n`), ReplyKind.Retrieval, collector, tag++);
+    }
+    await collector.until(tag);
+    assert.equal(collector.failures.size, 0);
+    for (const [i, size] of sizes.entries()) {
+      assert.equal(decoder.decode(collector.replies.get(2 * i)), "STORED\r\n");
+      const value = String.fromCharCode(97 + i).repeat(size);
+      assert.equal(
+        decoder.decode(collector.replies.get(2 * i + 1)),
+        `VALUE joined:${i} 0 ${size}\r\n${value}\r\nEND\r\n`,
+      );
+    }
+  } finally {
+    connection.close();
+    await server.stop();
+  }
+});
+
 Deno.test("replies read before garbage are delivered, and the requests after it fail", async () => {
   const port = freePort();
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
