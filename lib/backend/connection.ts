@@ -262,14 +262,17 @@ export class BackendConnection {
       // A handler that failed the connection failed the rest too.
       if (this.#conn !== conn) return;
       const to = this.#replyEnds[k];
+      queue.shift();
+      const handler = queue.handler!;
+      // A large reply is a buffer of its own, unless its handler is done with it on return:
+      // at 10 KiB a reply, one buffer each made V8 collect its whole heap every 50 ms.
       const reply = shared === null
-        ? buf.slice(from, to)
+        ? (handler.takesTransientReplies ? buf.subarray(from, to) : buf.slice(from, to))
         : count === 1
         ? shared
         : shared.subarray(from - base, to - base);
-      queue.shift();
       if (queue.sentAt >= 0) latency.record(now - queue.sentAt, now);
-      queue.handler!.onReply(reply, queue.tag);
+      handler.onReply(reply, queue.tag);
       from = to;
     }
     this.#lastProgress = Date.now();

@@ -4,8 +4,16 @@
  * closure per server.
  */
 export interface ReplyHandler {
-  /** A complete reply, owned by the handler. */
+  /**
+   * A complete reply, owned by the handler; or, for a handler that {@linkcode takesTransientReplies},
+   * possibly a view into the connection's read buffer that is valid only during the call.
+   */
   onReply(reply: Uint8Array, tag: number): void;
+  /**
+   * True for a handler that uses or copies each reply before `onReply` returns: it may then be
+   * given a large reply as a view into the read buffer, without a copy of its own.
+   */
+  readonly takesTransientReplies?: boolean;
   /** The request got no reply: the server is down, timed out, or broke the connection. */
   onFailure(error: BackendError, tag: number): void;
 }

@@ -5,9 +5,10 @@
 export interface ReplySink {
   /**
    * Delivers the reply to request number `seq` of this client. `reply` is empty when the client
-   * asked for `noreply`.
+   * asked for `noreply`. A `transient` reply is valid only during the call: the sink writes it
+   * at once or copies it.
    */
-  complete(seq: number, reply: Uint8Array): void;
+  complete(seq: number, reply: Uint8Array, transient?: boolean): void;
   /** A number that is the same for all of this client's requests, to pin it to one connection. */
   readonly affinity: number;
 }
@@ -31,8 +32,8 @@ export class ReshapingSink implements ReplySink {
     this.affinity = inner.affinity;
   }
 
-  /** Reshapes `reply`, then delivers it. */
-  complete(seq: number, reply: Uint8Array): void {
-    this.inner.complete(seq, this.reshape(reply));
+  /** Reshapes `reply`, then delivers it; a transient one is copied first, as its shape may keep it. */
+  complete(seq: number, reply: Uint8Array, transient = false): void {
+    this.inner.complete(seq, this.reshape(transient ? reply.slice() : reply));
   }
 }

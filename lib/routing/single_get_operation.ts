@@ -20,6 +20,8 @@ import type { ReplySink } from "./reply_sink.ts";
  * ```
  */
 export class SingleGetOperation implements ReplyHandler {
+  /** Its replies go straight to the sink, which writes or copies them at once. */
+  readonly takesTransientReplies = true;
   readonly #pool: Pool;
   readonly #sink: ReplySink;
   readonly #seq: number;
@@ -47,13 +49,16 @@ export class SingleGetOperation implements ReplyHandler {
     );
   }
 
-  /** The server's reply, passed on as it is: a hit's block and `END`, an `END`, or an error. */
+  /**
+   * The server's reply, passed on as it is: a hit's block and `END`, an `END`, or an error. It
+   * may be a view into the connection's read buffer: the sink takes it as transient.
+   */
   onReply(reply: Uint8Array): void {
     const stats = this.#pool.stats;
     const hits = isErrorReply(reply) ? 0 : valueCount(reply);
     stats.getHits += hits;
     stats.getMisses += 1 - hits;
-    this.#sink.complete(this.#seq, reply);
+    this.#sink.complete(this.#seq, reply, true);
   }
 
   /** The server could not answer: the client gets a `SERVER_ERROR` that says why. */

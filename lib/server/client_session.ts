@@ -228,14 +228,25 @@ export class ClientSession implements ReplySink {
       (this.#held?.length ?? 0) >= MAX_IN_FLIGHT;
   }
 
-  /** Delivers the reply to request `seq`. */
-  complete(seq: number, reply: Uint8Array): void {
+  /**
+   * Delivers the reply to request `seq`. A `transient` one (a view into a backend's read buffer,
+   * valid only during the call) is written at once when it is next and no write is under way;
+   * otherwise it is copied.
+   */
+  complete(seq: number, reply: Uint8Array, transient = false): void {
     if (this.#closed || this.#overflowed) return;
     this.#incomplete--;
     const i = seq & this.#mask;
+    // The flush copies a shared view before it waits; a view of a whole buffer would not look
+    // shared, so it is copied here instead.
+    const writeNow = transient && seq === this.#head && !this.#writing && !this.#flushScheduled &&
+      reply.byteLength !== reply.buffer.byteLength;
     // A reply that will wait, and shares its bytes with others (a backend read's replies do),
     // is copied: a client slow to read holds its own replies, not its neighbours'.
-    if ((seq !== this.#head || this.#writing) && reply.byteLength !== reply.buffer.byteLength) {
+    if (
+      !writeNow && (transient ||
+        ((seq !== this.#head || this.#writing) && reply.byteLength !== reply.buffer.byteLength))
+    ) {
       reply = reply.slice();
     }
     this.#slots[i] = reply;
@@ -251,7 +262,11 @@ export class ClientSession implements ReplySink {
       this.#overflow();
       return;
     }
-    if (seq === this.#head && !this.#flushScheduled && !this.#writing) {
+    if (writeNow) {
+      // Up to its first wait, the flush runs now: it writes the reply, or copies what the
+      // socket does not take (a shared view is copied before any wait).
+      this.#flush();
+    } else if (seq === this.#head && !this.#flushScheduled && !this.#writing) {
       this.#flushScheduled = true;
       queueMicrotask(this.#flush);
     }

@@ -232,6 +232,38 @@ Deno.test("a small reply read together with a large one does not hold the large 
   }
 });
 
+Deno.test("a large reply is a view into the read buffer only for a handler that takes transient replies", async () => {
+  const big = "b".repeat(20_000);
+  const reply = `VALUE big 0 ${big.length}\r\n${big}\r\nEND\r\n`;
+  const server = scriptedServer(2, reply + reply);
+  const connection = connectionTo(server.port);
+  try {
+    const kept = new Collector();
+    const seen: { text: string; ownBuffer: boolean }[] = [];
+    const transient: ReplyHandler = {
+      takesTransientReplies: true,
+      onReply(bytes) {
+        seen.push({
+          text: decoder.decode(bytes),
+          ownBuffer: bytes.buffer.byteLength === bytes.byteLength,
+        });
+      },
+      onFailure() {},
+    };
+    connection.send(encoder.encode("get big\r\n"), ReplyKind.Retrieval, kept, 0);
+    connection.send(encoder.encode("get big\r\n"), ReplyKind.Retrieval, transient, 0);
+    await kept.until(1);
+    while (seen.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+    const owned = kept.replies.get(0)!;
+    assert.equal(decoder.decode(owned), reply);
+    assert.equal(owned.buffer.byteLength, owned.byteLength, "a kept reply has its own buffer");
+    assert.deepEqual(seen, [{ text: reply, ownBuffer: false }]);
+  } finally {
+    connection.close();
+    await server.done;
+  }
+});
+
 Deno.test("a handler that sends on its own connection while replies are handed out gets its reply after them", async () => {
   const server = await startMemcached();
   const connection = connectionTo(server.port);

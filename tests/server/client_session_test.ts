@@ -142,3 +142,48 @@ Deno.test("on a connection without tryWrite, a write that may wait has its own b
   session.close();
   await serving;
 });
+
+Deno.test("a transient reply is written at once when it is next, and copied when it must wait", async () => {
+  /** A connection whose socket takes 5 bytes at once and the rest only through `write`. */
+  class PartialConn extends StalledConn {
+    tryWrite(_data: Uint8Array): number {
+      return 5;
+    }
+  }
+  const conn = new PartialConn("get a\r\nget b\r\n");
+  const routed: { sink: ReplySink; seq: number }[] = [];
+  const router = {
+    route(_request: TextRequest, sink: ReplySink, seq: number) {
+      routed.push({ sink, seq });
+    },
+  } as unknown as Router;
+  const session = new ClientSession(conn as unknown as Deno.Conn, {
+    router,
+    stats: new ProxyStats(),
+    version: "test",
+    limits: {},
+    statsReply: () => new Uint8Array(0),
+  });
+  const serving = session.serve();
+  while (routed.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  // A backend's read buffer, reused for the next read as soon as complete() returns.
+  const readBuffer = encoder.encode("....VALUE a 0 1\r\n1\r\nEND\r\n....");
+  routed[0].sink.complete(routed[0].seq, readBuffer.subarray(4, 25), true);
+  assert.equal(conn.writes.length, 1, "the reply that is next went to the socket during the call");
+  // A reply that fills its buffer does not look shared, yet it is transient all the same.
+  const wholeBuffer = encoder.encode("VALUE b 0 1\r\n2\r\nEND\r\n");
+  routed[1].sink.complete(routed[1].seq, wholeBuffer, true);
+  readBuffer.fill(0x3f);
+  wholeBuffer.fill(0x3f);
+  conn.releaseFirstWrite();
+  while (conn.writes.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  const decoder = new TextDecoder();
+  assert.equal(decoder.decode(conn.writes[0]), " a 0 1\r\n1\r\nEND\r\n", "the rest, copied");
+  assert.equal(
+    decoder.decode(conn.writes[1]),
+    " b 0 1\r\n2\r\nEND\r\n",
+    "the one that waited, copied (its rest, after the 5 bytes the socket took)",
+  );
+  session.close();
+  await serving;
+});
