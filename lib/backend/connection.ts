@@ -266,13 +266,14 @@ export class BackendConnection {
       const handler = queue.handler!;
       // A large reply is a buffer of its own, unless its handler is done with it on return:
       // at 10 KiB a reply, one buffer each made V8 collect its whole heap every 50 ms.
+      const transient = shared === null && handler.takesTransientReplies === true;
       const reply = shared === null
-        ? (handler.takesTransientReplies ? buf.subarray(from, to) : buf.slice(from, to))
+        ? (transient ? buf.subarray(from, to) : buf.slice(from, to))
         : count === 1
         ? shared
         : shared.subarray(from - base, to - base);
       if (queue.sentAt >= 0) latency.record(now - queue.sentAt, now);
-      handler.onReply(reply, queue.tag);
+      handler.onReply(reply, queue.tag, transient);
       from = to;
     }
     this.#lastProgress = Date.now();

@@ -5,10 +5,11 @@
  */
 export interface ReplyHandler {
   /**
-   * A complete reply, owned by the handler; or, for a handler that {@linkcode takesTransientReplies},
-   * possibly a view into the connection's read buffer that is valid only during the call.
+   * A complete reply, owned by the handler; unless `transient` is true (only for a handler that
+   * {@linkcode takesTransientReplies}): then it is a view into the connection's read buffer,
+   * valid only during the call.
    */
-  onReply(reply: Uint8Array, tag: number): void;
+  onReply(reply: Uint8Array, tag: number, transient?: boolean): void;
   /**
    * True for a handler that uses or copies each reply before `onReply` returns: it may then be
    * given a large reply as a view into the read buffer, without a copy of its own.

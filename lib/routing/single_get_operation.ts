@@ -50,15 +50,15 @@ export class SingleGetOperation implements ReplyHandler {
   }
 
   /**
-   * The server's reply, passed on as it is: a hit's block and `END`, an `END`, or an error. It
-   * may be a view into the connection's read buffer: the sink takes it as transient.
+   * The server's reply, passed on as it is: a hit's block and `END`, an `END`, or an error. A
+   * `transient` one, a view into the connection's read buffer, goes to the sink as such.
    */
-  onReply(reply: Uint8Array): void {
+  onReply(reply: Uint8Array, _tag: number, transient = false): void {
     const stats = this.#pool.stats;
     const hits = isErrorReply(reply) ? 0 : valueCount(reply);
     stats.getHits += hits;
     stats.getMisses += 1 - hits;
-    this.#sink.complete(this.#seq, reply, true);
+    this.#sink.complete(this.#seq, reply, transient);
   }
 
   /** The server could not answer: the client gets a `SERVER_ERROR` that says why. */

@@ -239,13 +239,14 @@ Deno.test("a large reply is a view into the read buffer only for a handler that 
   const connection = connectionTo(server.port);
   try {
     const kept = new Collector();
-    const seen: { text: string; ownBuffer: boolean }[] = [];
+    const seen: { text: string; ownBuffer: boolean; transient?: boolean }[] = [];
     const transient: ReplyHandler = {
       takesTransientReplies: true,
-      onReply(bytes) {
+      onReply(bytes, _tag, isTransient) {
         seen.push({
           text: decoder.decode(bytes),
           ownBuffer: bytes.buffer.byteLength === bytes.byteLength,
+          transient: isTransient,
         });
       },
       onFailure() {},
@@ -257,7 +258,7 @@ Deno.test("a large reply is a view into the read buffer only for a handler that 
     const owned = kept.replies.get(0)!;
     assert.equal(decoder.decode(owned), reply);
     assert.equal(owned.buffer.byteLength, owned.byteLength, "a kept reply has its own buffer");
-    assert.deepEqual(seen, [{ text: reply, ownBuffer: false }]);
+    assert.deepEqual(seen, [{ text: reply, ownBuffer: false, transient: true }]);
   } finally {
     connection.close();
     await server.done;

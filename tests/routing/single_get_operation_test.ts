@@ -65,3 +65,18 @@ Deno.test("a one-key get whose server failed gets SERVER_ERROR naming the server
   ]);
   assert.deepEqual([stats.getMisses, stats.backendErrors, stats.requestTimeouts], [1, 1, 1]);
 });
+
+Deno.test("a reply goes to the sink as transient only when the connection handed it over as one", () => {
+  const { pool, sent } = fakePool();
+  const flags: (boolean | undefined)[] = [];
+  const sink = {
+    affinity: 0,
+    complete: (_seq: number, _reply: Uint8Array, transient?: boolean) => flags.push(transient),
+  };
+  new SingleGetOperation(pool, sink, 0).start(request("get k\r\n"));
+  new SingleGetOperation(pool, sink, 1).start(request("get k\r\n"));
+  assert.equal(sent[0].handler.takesTransientReplies, true);
+  sent[0].handler.onReply(encoder.encode("END\r\n"), 0);
+  sent[1].handler.onReply(encoder.encode("END\r\n"), 0, true);
+  assert.deepEqual(flags, [false, true]);
+});
