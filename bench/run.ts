@@ -626,7 +626,8 @@ async function main(opts: Options, group: ProcessGroup, dir: string): Promise<vo
   const legend = [
     `Medians over ${opts.rounds} rounds of ${opts.seconds} s per workload and target.`,
     "Each cell: value (ratio to memcached direct / ratio to twemproxy); for the backup-pool",
-    "rows the ratios are to the same load without a backup pool.",
+    "rows the ratios are to memcached direct and twemproxy on the same load without a backup",
+    "pool: set them beside memrelay's own row of that load to see what the backup costs.",
     "keys/s counts each key of a get and each set; ± is half the range of keys/s over rounds,",
     "relative to the median. Latency is per request, from the generator's write to the end of",
     "the reply. CPU µs/req is utime+stime from /proc/PID/stat over the measured interval,",
