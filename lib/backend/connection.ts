@@ -1,6 +1,6 @@
-import { type ByteStream, connectTcp, type TransportChoice } from "../net/tcp.ts";
+import { type ByteStream, connectTcp, type TransportChoice, writeSoon } from "../net/tcp.ts";
 import { ByteSlab } from "../protocol/byte_slab.ts";
-import { compacted, concatBytes, writeAll } from "../protocol/bytes.ts";
+import { compacted, concatBytes } from "../protocol/bytes.ts";
 import { type ReplyKindCode, TextResponseFramer } from "../protocol/text/response_parser.ts";
 import { BackendStats } from "./backend_stats.ts";
 import { BackendError, type ReplyHandler } from "./reply_handler.ts";
@@ -152,13 +152,14 @@ export class BackendConnection {
     this.#writing = true;
     try {
       while (this.#out.length > 0 && conn === this.#conn) {
-        const data = this.#joinOut();
+        // Joined in the slab's blocks, where small batches need no buffer of their own.
+        const data = concatBytes(this.#out, this.#outBytes, this.#slab);
         this.#out = [];
         this.#outBytes = 0;
         this.#queue.stamp(performance.now());
         this.#stats.bytesOut += data.length;
-        const written = conn.tryWrite?.(data) ?? 0;
-        if (written < data.length) await writeAll(conn, data.subarray(written));
+        const waiting = writeSoon(conn, data);
+        if (waiting !== null) await waiting;
       }
     } catch (error) {
       if (conn === this.#conn) {
@@ -171,20 +172,6 @@ export class BackendConnection {
       this.#writing = false;
     }
   };
-
-  /** The requests waiting to be written, as one array: carved from the slab when small. */
-  #joinOut(): Uint8Array {
-    const out = this.#out;
-    const total = this.#outBytes;
-    if (out.length === 1 || total > MAX_SHARED_REPLIES) return concatBytes(out, total);
-    const data = this.#slab.alloc(total);
-    let at = 0;
-    for (const bytes of out) {
-      data.set(bytes, at);
-      at += bytes.length;
-    }
-    return data;
-  }
 
   async #readLoop(conn: ByteStream): Promise<void> {
     let reason = "server closed the connection";

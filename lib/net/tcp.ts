@@ -10,6 +10,7 @@
  * @module
  */
 
+import { writeAll } from "../protocol/bytes.ts";
 import { EpollReactor } from "./epoll_reactor.ts";
 import { epollConnect, epollListen } from "./epoll_socket.ts";
 import { type Libc, openLibc } from "./libc.ts";
@@ -36,6 +37,25 @@ export interface ByteStream {
   close(): void;
   /** The peer's address. */
   readonly remoteAddr: Deno.Addr;
+}
+
+/**
+ * Writes all of `data`: what the socket takes at once through `tryWrite`, without a promise,
+ * and the rest through `write`. Null when nothing is left to wait for; else the promise of the
+ * rest. A rest that waits is copied first when `data` shares its buffer (a piece of a block, or
+ * a view into a read buffer), so that a slow peer holds only its own bytes.
+ *
+ * @example
+ * ```ts ignore
+ * const waiting = writeSoon(conn, reply);
+ * if (waiting !== null) await waiting;
+ * ```
+ */
+export function writeSoon(conn: ByteStream, data: Uint8Array): Promise<void> | null {
+  const written = conn.tryWrite?.(data) ?? 0;
+  if (written === data.length) return null;
+  const shared = data.byteLength !== data.buffer.byteLength;
+  return writeAll(conn, shared ? data.slice(written) : data.subarray(written));
 }
 
 /** What memrelay uses of a listener; `Deno.Listener` has it, and so does `EpollListener`. */

@@ -4,10 +4,15 @@
  * @module
  */
 
-/** Joins `chunks`, whose lengths add up to `total`, into one array (the chunk itself if alone). */
-export function concatBytes(chunks: Uint8Array[], total: number): Uint8Array {
+import type { ByteSlab } from "./byte_slab.ts";
+
+/**
+ * Joins `chunks`, whose lengths add up to `total`, into one array (the chunk itself if alone),
+ * carved from `slab` when one is given, else a buffer of its own.
+ */
+export function concatBytes(chunks: Uint8Array[], total: number, slab?: ByteSlab): Uint8Array {
   if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
+  const out = slab === undefined ? new Uint8Array(total) : slab.alloc(total);
   let offset = 0;
   for (const chunk of chunks) {
     out.set(chunk, offset);

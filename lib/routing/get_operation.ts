@@ -1,4 +1,5 @@
 import { type BackendError, IGNORE_REPLIES, type ReplyHandler } from "../backend/reply_handler.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 import { isTouchRetrieval } from "../protocol/text/command.ts";
 import { touchRequest } from "../protocol/text/item_state.ts";
 import { buildLine } from "../protocol/text/request_lines.ts";
@@ -268,17 +269,7 @@ export class GetOperation implements ReplyHandler {
       this.#sink.complete(this.#seq, this.#errorReply);
       return;
     }
-    if (chunks.length === 0) {
-      this.#sink.complete(this.#seq, END);
-      return;
-    }
-    const reply = this.#pool.slab.alloc(total);
-    let at = 0;
-    for (const chunk of chunks) {
-      reply.set(chunk, at);
-      at += chunk.length;
-    }
-    reply.set(END, at);
-    this.#sink.complete(this.#seq, reply);
+    chunks.push(END);
+    this.#sink.complete(this.#seq, concatBytes(chunks, total, this.#pool.slab));
   }
 }

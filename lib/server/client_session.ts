@@ -1,5 +1,5 @@
-import type { ByteStream } from "../net/tcp.ts";
-import { concatBytes, writeAll } from "../protocol/bytes.ts";
+import { type ByteStream, writeSoon } from "../net/tcp.ts";
+import { concatBytes } from "../protocol/bytes.ts";
 import { BinaryRequestParser } from "../protocol/binary/binary_parser.ts";
 import { Opcode, REQUEST_MAGIC, Status } from "../protocol/binary/opcodes.ts";
 import { errorResponse } from "../protocol/binary/binary_responses.ts";
@@ -237,18 +237,14 @@ export class ClientSession implements ReplySink {
     if (this.#closed || this.#overflowed) return;
     this.#incomplete--;
     const i = seq & this.#mask;
+    const shares = reply.byteLength !== reply.buffer.byteLength;
+    const next = seq === this.#head && !this.#writing;
     // The flush copies a shared view before it waits; a view of a whole buffer would not look
-    // shared, so it is copied here instead.
-    const writeNow = transient && seq === this.#head && !this.#writing && !this.#flushScheduled &&
-      reply.byteLength !== reply.buffer.byteLength;
+    // shared, so such a transient one is copied here instead.
+    const writeNow = transient && next && !this.#flushScheduled && shares;
     // A reply that will wait, and shares its bytes with others (a backend read's replies do),
     // is copied: a client slow to read holds its own replies, not its neighbours'.
-    if (
-      !writeNow && (transient ||
-        ((seq !== this.#head || this.#writing) && reply.byteLength !== reply.buffer.byteLength))
-    ) {
-      reply = reply.slice();
-    }
+    if (!writeNow && (transient || (!next && shares))) reply = reply.slice();
     this.#slots[i] = reply;
     this.#inFlightBytes -= this.#costs[i];
     this.#costs[i] = 0;
@@ -459,20 +455,11 @@ export class ClientSession implements ReplySink {
           }
         }
         if (total > 0) {
-          const data = chunks === null ? first : concatBytes(chunks, total);
-          if (this.#conn.tryWrite === undefined) {
-            // The write may wait for the client: it keeps its own bytes, not a shared block.
-            const shared = data.byteLength !== data.buffer.byteLength;
-            await writeAll(this.#conn, shared ? data.slice() : data);
-          } else {
-            const written = this.#conn.tryWrite(data);
-            if (written < total) {
-              // The rest waits for the client: like a reply that waits, it gets its own bytes
-              // rather than hold a block shared with other replies.
-              const shared = data.byteLength !== data.buffer.byteLength;
-              await writeAll(this.#conn, shared ? data.slice(written) : data.subarray(written));
-            }
-          }
+          const waiting = writeSoon(
+            this.#conn,
+            chunks === null ? first : concatBytes(chunks, total),
+          );
+          if (waiting !== null) await waiting;
           this.#context.stats.bytesWritten += total;
           this.#lastActive = Date.now();
         }

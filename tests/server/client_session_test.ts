@@ -48,8 +48,11 @@ class StalledConn {
   }
 }
 
-Deno.test("a reply that waits behind a blocked write holds its own bytes, not the read it shares", async () => {
-  const conn = new StalledConn("get a\r\nget b\r\n");
+/**
+ * A session over `conn` whose router only records what it is asked to route; resolves once
+ * `count` requests have been routed, each with the sink and number to complete it with.
+ */
+async function serveUntilRouted(conn: StalledConn, count: number) {
   const routed: { sink: ReplySink; seq: number }[] = [];
   const router = {
     route(_request: TextRequest, sink: ReplySink, seq: number) {
@@ -64,7 +67,13 @@ Deno.test("a reply that waits behind a blocked write holds its own bytes, not th
     statsReply: () => new Uint8Array(0),
   });
   const serving = session.serve();
-  while (routed.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  while (routed.length < count) await new Promise((resolve) => setTimeout(resolve, 1));
+  return { session, routed, serving };
+}
+
+Deno.test("a reply that waits behind a blocked write holds its own bytes, not the read it shares", async () => {
+  const conn = new StalledConn("get a\r\nget b\r\n");
+  const { session, routed, serving } = await serveUntilRouted(conn, 2);
   // Both replies are views into one backend read, as BackendConnection hands them out.
   const read = encoder.encode("VALUE a 0 1\r\n1\r\nEND\r\nVALUE b 0 1\r\n2\r\nEND\r\n");
   routed[0].sink.complete(routed[0].seq, read.subarray(0, 21));
@@ -88,21 +97,7 @@ Deno.test("what the socket does not take at once is written from the session's o
     }
   }
   const conn = new PartialConn("get a\r\n");
-  const routed: { sink: ReplySink; seq: number }[] = [];
-  const router = {
-    route(_request: TextRequest, sink: ReplySink, seq: number) {
-      routed.push({ sink, seq });
-    },
-  } as unknown as Router;
-  const session = new ClientSession(conn as unknown as Deno.Conn, {
-    router,
-    stats: new ProxyStats(),
-    version: "test",
-    limits: {},
-    statsReply: () => new Uint8Array(0),
-  });
-  const serving = session.serve();
-  while (routed.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  const { session, routed, serving } = await serveUntilRouted(conn, 1);
   // The reply is a piece of a larger block, as a merged multi-get reply is of the pool's slab.
   const block = encoder.encode("VALUE a 0 1\r\n1\r\nEND\r\nother replies");
   routed[0].sink.complete(routed[0].seq, block.subarray(0, 21));
@@ -117,21 +112,7 @@ Deno.test("what the socket does not take at once is written from the session's o
 
 Deno.test("on a connection without tryWrite, a write that may wait has its own bytes, not the block its reply shares", async () => {
   const conn = new StalledConn("get a\r\n");
-  const routed: { sink: ReplySink; seq: number }[] = [];
-  const router = {
-    route(_request: TextRequest, sink: ReplySink, seq: number) {
-      routed.push({ sink, seq });
-    },
-  } as unknown as Router;
-  const session = new ClientSession(conn as unknown as Deno.Conn, {
-    router,
-    stats: new ProxyStats(),
-    version: "test",
-    limits: {},
-    statsReply: () => new Uint8Array(0),
-  });
-  const serving = session.serve();
-  while (routed.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  const { session, routed, serving } = await serveUntilRouted(conn, 1);
   const block = encoder.encode("VALUE a 0 1\r\n1\r\nEND\r\nother replies");
   routed[0].sink.complete(routed[0].seq, block.subarray(0, 21));
   while (conn.writes.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
@@ -151,21 +132,7 @@ Deno.test("a transient reply is written at once when it is next, and copied when
     }
   }
   const conn = new PartialConn("get a\r\nget b\r\n");
-  const routed: { sink: ReplySink; seq: number }[] = [];
-  const router = {
-    route(_request: TextRequest, sink: ReplySink, seq: number) {
-      routed.push({ sink, seq });
-    },
-  } as unknown as Router;
-  const session = new ClientSession(conn as unknown as Deno.Conn, {
-    router,
-    stats: new ProxyStats(),
-    version: "test",
-    limits: {},
-    statsReply: () => new Uint8Array(0),
-  });
-  const serving = session.serve();
-  while (routed.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  const { session, routed, serving } = await serveUntilRouted(conn, 2);
   // A backend's read buffer, reused for the next read as soon as complete() returns.
   const readBuffer = encoder.encode("....VALUE a 0 1\r\n1\r\nEND\r\n....");
   routed[0].sink.complete(routed[0].seq, readBuffer.subarray(4, 25), true);

@@ -1,5 +1,5 @@
 import type { ByteSlab } from "../byte_slab.ts";
-import { encodeBase64Key, isPlainKey } from "../meta/meta_key.ts";
+import { isPlainKey, metaKeyWords } from "../meta/meta_key.ts";
 import type { TextRequest } from "./text_request.ts";
 
 const SPACE = 0x20;
@@ -7,7 +7,6 @@ const CRLF = new TextEncoder().encode("\r\n");
 const SET = new TextEncoder().encode("set");
 const DELETE = new TextEncoder().encode("delete");
 const MD = new TextEncoder().encode("md");
-const BASE64 = new TextEncoder().encode("b");
 
 /**
  * Joins words with single spaces, ends them with `\r\n`, and appends `data` if given. The bytes
@@ -51,6 +50,5 @@ export function setBytes(request: TextRequest): Uint8Array {
  * where `delete` answers `DELETED` or `NOT_FOUND`.
  */
 export function deleteBytes(key: Uint8Array): Uint8Array {
-  if (isPlainKey(key)) return buildLine([DELETE, key]);
-  return buildLine([MD, encodeBase64Key(key), BASE64]);
+  return buildLine(isPlainKey(key) ? [DELETE, key] : [MD, ...metaKeyWords(key)]);
 }
