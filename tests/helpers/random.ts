@@ -31,4 +31,16 @@ export class SeededRandom {
     for (let i = 0; i < n; i++) out[i] = this.int(256);
     return out;
   }
+
+  /**
+   * `n` random bytes that memcached never reads as a number, even with a number prepended: the
+   * first is `x`. Random bytes can start with digits and a space ("852\v…"), which `incr`
+   * takes as a number and shortens; whether memcached then pads the value in place depends on
+   * timing, so two servers given the same stream would hold different values.
+   */
+  valueBytes(n: number): Uint8Array {
+    const out = this.bytes(n);
+    if (n > 0) out[0] = 0x78;
+    return out;
+  }
 }

@@ -28,8 +28,8 @@ export function randomMetaCommands(random: SeededRandom, commands: number): Uint
     const roll = random.next();
     if (roll < 0.15) return encoder.encode(String(random.int(1000)));
     const size = roll < 0.8 ? random.int(60) : random.int(5000);
-    const bytes = random.bytes(size);
-    if (size > 4) bytes.set([13, 10], random.int(size - 2));
+    const bytes = random.valueBytes(size);
+    if (size > 4) bytes.set([13, 10], 1 + random.int(size - 3));
     return bytes;
   };
   const common = () => `${maybe(0.3, `O${random.int(1000)}`)}${maybe(0.2, "k")}${maybe(0.25, "q")}`;

@@ -20,8 +20,8 @@ export function randomTextCommands(random: SeededRandom, commands: number): Uint
     const roll = random.next();
     if (roll < 0.15) return encoder.encode(String(random.int(1000)));
     const size = roll < 0.7 ? random.int(100) : roll < 0.95 ? random.int(5000) : random.int(70_000);
-    const bytes = random.bytes(size);
-    if (size > 4) bytes.set([13, 10], random.int(size - 2));
+    const bytes = random.valueBytes(size);
+    if (size > 4) bytes.set([13, 10], 1 + random.int(size - 3));
     return bytes;
   };
   const noreply = () => (random.next() < 0.2 ? " noreply" : "");
