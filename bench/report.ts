@@ -213,6 +213,61 @@ export function formatTable({ workloads, summaries, notApplicable }: TableInput)
   return out.join("\n");
 }
 
+/** What a backup pool costs on one load, from runs of memrelay with and without one. */
+export interface BackupCost {
+  /** The workload's label. */
+  label: string;
+  /** memrelay -b's keys/s over memrelay's, in each round where both ran. */
+  ratios: number[];
+  /** Their median; null when no round ran both. */
+  median: number | null;
+}
+
+/**
+ * The backup pool's cost on each workload that runs both memrelay and memrelay -b: the ratio of
+ * their keys/s, taken within each round (the two run back to back there) and then its median.
+ * Pairing by round keeps out the drift between rounds, which on a shared machine is larger than
+ * the cost being measured.
+ *
+ * @example
+ * ```ts
+ * import { backupCosts } from "./report.ts";
+ * import { WORKLOADS } from "./workloads.ts";
+ * const run = { p50: null, p99: null, coarseLatency: false, proxyCpuUs: null, memcachedCpuUs: 0,
+ *   generatorCpuUs: null, proxyPeakRssKb: null, hitRatio: null, errors: 0, otherCores: null,
+ *   stealCores: 0, reqPerSec: 0 };
+ * const costs = backupCosts(WORKLOADS, [
+ *   { ...run, workload: "set-backup", target: "memrelay", round: 1, keysPerSec: 100 },
+ *   { ...run, workload: "set-backup", target: "memrelay-b", round: 1, keysPerSec: 90 },
+ * ]);
+ * console.log(costs[0].median); // 0.9
+ * ```
+ */
+export function backupCosts(workloads: Workload[], measurements: Measurement[]): BackupCost[] {
+  const costs: BackupCost[] = [];
+  for (const w of workloads) {
+    if (!w.targets.includes("memrelay") || !w.targets.includes("memrelay-b")) continue;
+    const runs = measurements.filter((m) => m.workload === w.id);
+    const ratios: number[] = [];
+    for (const withBackup of runs.filter((m) => m.target === "memrelay-b")) {
+      const without = runs.find((m) => m.target === "memrelay" && m.round === withBackup.round);
+      if (without && without.keysPerSec > 0) {
+        ratios.push(withBackup.keysPerSec / without.keysPerSec);
+      }
+    }
+    costs.push({ label: w.label, ratios, median: median(ratios) });
+  }
+  return costs;
+}
+
+/** {@linkcode backupCosts} in Markdown: one line per workload, with every round's ratio. */
+export function formatBackupCosts(costs: BackupCost[]): string {
+  return costs.map((c) =>
+    `- ${c.label}: memrelay -b ÷ memrelay = **${c.median?.toFixed(2) ?? "–"}** ` +
+    `(median of ${c.ratios.length} rounds: ${c.ratios.map((r) => r.toFixed(2)).join(", ")})`
+  ).join("\n");
+}
+
 /** One progress line for a run. */
 export function progressLine(m: Measurement): string {
   const lat = m.p50 === null

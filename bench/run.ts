@@ -4,7 +4,8 @@
  * It starts three memcached servers, twemproxy (nutcracker) over the first two, memrelay over the
  * same two, and memrelay with the third as a backup pool; preloads the keys; warms memrelay up;
  * then drives every workload at every target in interleaved rounds, the target order rotated each
- * round. Load comes from `bench/loadgen.c`, compiled here with `cc -O2`, and for one cross-check
+ * round. The backup pool's cost comes from memrelay with and without it run back to back within
+ * each round. Load comes from `bench/loadgen.c`, compiled here with `cc -O2`, and for one cross-check
  * row from Debian's `memcaslap`. It prints a table of medians over rounds with each figure's
  * ratio to memcached direct and to twemproxy, and stops every process it started, by pid, at the
  * end, on an error, on Ctrl-C, and when its time limit is up.
@@ -34,6 +35,8 @@ import {
 import { compileLoadgen, type LoadSpec, preload, runLoad } from "./loadgen.ts";
 import { acceptsMemcaslapKeys, memcaslapConfig, runMemcaslap } from "./memcaslap.ts";
 import {
+  backupCosts,
+  formatBackupCosts,
   formatTable,
   key,
   type Measurement,
@@ -350,7 +353,10 @@ async function main(opts: Options, group: ProcessGroup, dir: string): Promise<vo
   for (const t of ["direct", "twemproxy", "memrelay", "memrelay-b"] as TargetId[]) {
     for (const w of workloads) {
       if (w.generator !== "loadgen" || !available(w, t)) continue;
-      if (t === "memrelay" || t === "memrelay-b") {
+      if (t === "memrelay" && w.baseline !== undefined) {
+        // The same load as its baseline's, which warms it.
+        continue;
+      } else if (t === "memrelay" || t === "memrelay-b") {
         warmPlan.push([w, t, w.id === "get" || w.id === "get-backup" ? warmS : warmShortS]);
       } else if (w.id === "get") {
         warmPlan.push([w, t, 0.3]);
@@ -626,8 +632,8 @@ async function main(opts: Options, group: ProcessGroup, dir: string): Promise<vo
   const legend = [
     `Medians over ${opts.rounds} rounds of ${opts.seconds} s per workload and target.`,
     "Each cell: value (ratio to memcached direct / ratio to twemproxy); for the backup-pool",
-    "rows the ratios are to memcached direct and twemproxy on the same load without a backup",
-    "pool: set them beside memrelay's own row of that load to see what the backup costs.",
+    "loads the ratios are to memcached direct and twemproxy on the same load without a backup",
+    "pool. What the backup costs is below the table, from runs paired within each round.",
     "keys/s counts each key of a get and each set; ± is half the range of keys/s over rounds,",
     "relative to the median. Latency is per request, from the generator's write to the end of",
     "the reply. CPU µs/req is utime+stime from /proc/PID/stat over the measured interval,",
@@ -644,7 +650,14 @@ async function main(opts: Options, group: ProcessGroup, dir: string): Promise<vo
     `${measurements.length} runs kept above that. Median steal during the runs: ` +
     `${median(measurements.map((m) => m.stealCores))?.toFixed(2)} cores.`,
   ].join("\n");
-  console.log(`\n${table}\n\n${legend}\n`);
+  const costs = backupCosts(workloads, measurements);
+  const costText = costs.length === 0 ? "" : [
+    "What the backup pool costs, from memrelay with and without one run back to back in each",
+    "round (keys/s with it ÷ keys/s without it; target: at least 0.85):",
+    "",
+    formatBackupCosts(costs),
+  ].join("\n");
+  console.log(`\n${table}\n\n${legend}\n${costText ? `\n${costText}\n` : ""}`);
   for (const t of targets.values()) {
     if (t.proxy) {
       log(
@@ -666,12 +679,16 @@ async function main(opts: Options, group: ProcessGroup, dir: string): Promise<vo
       "",
       legend,
       "",
+      ...(costText ? [costText, ""] : []),
     ].join("\n");
     await Deno.writeTextFile(opts.markdown, text);
     log(`wrote ${opts.markdown}`);
   }
   if (opts.json) {
-    await Deno.writeTextFile(opts.json, JSON.stringify({ opts, measurements }, null, 1));
+    await Deno.writeTextFile(
+      opts.json,
+      JSON.stringify({ opts, measurements, backupCosts: costs }, null, 1),
+    );
     log(`wrote ${opts.json}`);
   }
 }

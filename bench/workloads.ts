@@ -47,8 +47,8 @@ export interface Workload {
   targets: TargetId[];
   /**
    * The workload whose memcached-direct and twemproxy figures are the baselines for the ratios;
-   * itself when absent. The backup-pool rows run only memrelay -b and compare to the same load
-   * without a backup pool.
+   * itself when absent. The backup-pool loads run memrelay with and without a backup pool, back
+   * to back in each round, and compare to direct and twemproxy on the same load.
    */
   baseline?: string;
 }
@@ -132,7 +132,7 @@ export const WORKLOADS: Workload[] = [
     getRatio: 0.9,
     keysPerGet: 1,
     keySet: KEY_SETS.small,
-    targets: ["memrelay-b"],
+    targets: ["memrelay", "memrelay-b"],
     baseline: "get",
   },
   {
@@ -144,7 +144,7 @@ export const WORKLOADS: Workload[] = [
     getRatio: 0.5,
     keysPerGet: 1,
     keySet: KEY_SETS.small,
-    targets: ["memrelay-b"],
+    targets: ["memrelay", "memrelay-b"],
     baseline: "set",
   },
   {
