@@ -5,6 +5,7 @@ import {
   ReplyKind,
   TextResponseFramer,
   valueBlocks,
+  valueCount,
 } from "../../lib/protocol/text/response_parser.ts";
 
 const encoder = new TextEncoder();
@@ -62,6 +63,16 @@ Deno.test("each VALUE block is filed under its key, and misses are left out", ()
     undefined,
     "VALUE bb 1 0\r\n\r\n",
   ]);
+});
+
+Deno.test("valueCount counts a reply's VALUE blocks, stepping over data that looks like one", () => {
+  const data = "x\r\nVALUE y 0 1\r\nz";
+  const reply = encoder.encode(
+    `VALUE a 0 ${data.length}\r\n${data}\r\nVALUE bb 1 0 77\r\n\r\nVALUE c 2 1\r\nV\r\nEND\r\n`,
+  );
+  assert.equal(valueCount(reply), 3);
+  assert.equal(valueCount(encoder.encode("END\r\n")), 0);
+  assert.equal(valueCount(encoder.encode("SERVER_ERROR out of memory\r\n")), 0);
 });
 
 Deno.test("a one-line reply must be one memcached sends: a known word or a number", () => {

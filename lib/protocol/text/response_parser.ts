@@ -22,6 +22,7 @@ export const ReplyKind = {
 /** One of the values of {@linkcode ReplyKind}. */
 export type ReplyKindCode = typeof ReplyKind[keyof typeof ReplyKind];
 
+const CR = 0x0d;
 const LF = 0x0a;
 const SPACE = 0x20;
 const V = 0x56; // 'V' of VALUE
@@ -174,7 +175,7 @@ function frameMeta(buf: Uint8Array, start: number, end: number): number {
   }
   const isCode = lf - start >= 3 && buf[start] >= A && buf[start] <= 0x5a &&
     buf[start + 1] >= A && buf[start + 1] <= 0x5a &&
-    (buf[start + 2] === SPACE || buf[start + 2] === 0x0d);
+    (buf[start + 2] === SPACE || buf[start + 2] === CR);
   if (!isCode && !isReplyLine(buf, start, lf)) {
     throw new TypeError("a meta reply line that is not one memcached sends");
   }
@@ -259,18 +260,37 @@ export function fileValueBlocks(
   let pos = 0;
   let next = 0;
   while (pos < reply.length && reply[pos] === V && next < indexes.length) {
-    const lf = findLf(reply, pos, reply.length);
+    // The key is matched against the keys asked for, in order: a miss is left out of the reply.
     const keyStart = pos + 6;
     let keyEnd = keyStart;
-    while (keyEnd < lf && reply[keyEnd] !== SPACE) keyEnd++;
-    const blockEnd = lf + 1 + valueLength(reply, pos, lf) + 2;
+    while (keyEnd < reply.length && reply[keyEnd] !== SPACE) keyEnd++;
     while (next < indexes.length && !bytesEqualAt(keys[indexes[next]], reply, keyStart, keyEnd)) {
       next++;
     }
     if (next === indexes.length) return;
-    found[indexes[next++]] = reply.subarray(pos, blockEnd);
-    pos = blockEnd;
+    const end = blockEnd(reply, keyEnd);
+    found[indexes[next++]] = reply.subarray(pos, end);
+    pos = end;
   }
+}
+
+/**
+ * Where the `VALUE` block whose key ends at `keyEnd` ends, in one pass over the rest of its line
+ * (`<flags> <bytes>[ <cas>]\r\n`): past the data and its `\r\n`.
+ */
+function blockEnd(reply: Uint8Array, keyEnd: number): number {
+  const end = reply.length;
+  let i = keyEnd + 1;
+  while (i < end && reply[i] !== SPACE) i++;
+  let size = 0;
+  for (i++; i < end; i++) {
+    const digit = reply[i] - 0x30;
+    if (digit < 0 || digit > 9) break;
+    size = size * 10 + digit;
+  }
+  // Without a cas the line ends here; with one, at the next LF.
+  const lf = reply[i] === CR ? i + 1 : findLf(reply, i, end);
+  return lf + 1 + size + 2;
 }
 
 /** How many `VALUE` blocks a complete retrieval reply holds, found without allocating. */
@@ -278,8 +298,9 @@ export function valueCount(reply: Uint8Array): number {
   let count = 0;
   let pos = 0;
   while (pos < reply.length && reply[pos] === V) {
-    const lf = findLf(reply, pos, reply.length);
-    pos = lf + 1 + valueLength(reply, pos, lf) + 2;
+    let keyEnd = pos + 6;
+    while (keyEnd < reply.length && reply[keyEnd] !== SPACE) keyEnd++;
+    pos = blockEnd(reply, keyEnd);
     count++;
   }
   return count;
