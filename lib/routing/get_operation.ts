@@ -5,6 +5,7 @@ import { touchRequest } from "../protocol/text/item_state.ts";
 import { buildLine } from "../protocol/text/request_lines.ts";
 import {
   fileValueBlocks,
+  type FoundBlocks,
   isErrorReply,
   ReplyKind,
   valueCount,
@@ -42,8 +43,8 @@ export class GetOperation implements ReplyHandler {
   readonly #sink: ReplySink;
   readonly #seq: number;
   readonly #hashes: number[];
-  /** The block found for each key, by replica; made only when a reply must be picked apart. */
-  readonly #found: ((Uint8Array | undefined)[] | undefined)[] = [];
+  /** Where each key's block was found, by replica; made only when a reply must be picked apart. */
+  readonly #found: (FoundBlocks | undefined)[] = [];
   readonly #parts: Part[] = [];
   #pending = 0;
   /** The primary's reply, when it is the whole answer; see {@linkcode onReply}. */
@@ -143,8 +144,13 @@ export class GetOperation implements ReplyHandler {
   }
 
   /** The blocks found on `replica`, by key index. */
-  #foundOn(replica: number): (Uint8Array | undefined)[] {
-    return this.#found[replica] ??= new Array(this.#request.keys.length);
+  #foundOn(replica: number): FoundBlocks {
+    const n = this.#request.keys.length;
+    return this.#found[replica] ??= {
+      replies: new Array(n),
+      starts: new Array(n),
+      ends: new Array(n),
+    };
   }
 
   /** `get k1 k2…` (or `gat <exptime> k1…`) for some of the request's keys. */
@@ -193,7 +199,7 @@ export class GetOperation implements ReplyHandler {
   #partDone(tag: number, answered: boolean): void {
     const part = this.#parts[tag];
     if (part.replica === 0 && this.#pool.replicas > 1 && this.#whole === null) {
-      const found = this.#foundOn(0);
+      const found = this.#foundOn(0).replies;
       const missing = part.keys.filter((k) => found[k] === undefined);
       if (missing.length > 0) {
         if (answered) {
@@ -249,23 +255,41 @@ export class GetOperation implements ReplyHandler {
       this.#sink.complete(this.#seq, this.#whole);
       return;
     }
+    // Blocks that lie next to each other in one reply (keys in a row on one server, the common
+    // case) are cut out as one chunk.
     const chunks: Uint8Array[] = [];
     let total = END.length;
+    let hits = 0;
+    let run: Uint8Array | undefined;
+    let runStart = 0;
+    let runEnd = 0;
     for (let k = 0; k < this.#request.keys.length; k++) {
-      let block: Uint8Array | undefined;
       let replica = 0;
-      for (; block === undefined && replica < this.#found.length; replica++) {
-        block = this.#found[replica]?.[k];
+      while (replica < this.#found.length && this.#found[replica]?.replies[k] === undefined) {
+        replica++;
       }
-      if (block === undefined) continue;
-      if (replica > 1) stats.backupHits++;
-      if (replicated) this.#afterHit(k, replica - 1);
-      chunks.push(block);
-      total += block.length;
+      const found = this.#found[replica];
+      if (found === undefined) continue;
+      hits++;
+      if (replica > 0) stats.backupHits++;
+      if (replicated) this.#afterHit(k, replica);
+      const reply = found.replies[k];
+      const start = found.starts[k];
+      const end = found.ends[k];
+      total += end - start;
+      if (reply === run && start === runEnd) {
+        runEnd = end;
+        continue;
+      }
+      if (run !== undefined) chunks.push(run.subarray(runStart, runEnd));
+      run = reply;
+      runStart = start;
+      runEnd = end;
     }
-    stats.getHits += chunks.length;
-    stats.getMisses += this.#request.keys.length - chunks.length;
-    if (chunks.length === 0 && !this.#answered && this.#errorReply !== null) {
+    if (run !== undefined) chunks.push(run.subarray(runStart, runEnd));
+    stats.getHits += hits;
+    stats.getMisses += this.#request.keys.length - hits;
+    if (hits === 0 && !this.#answered && this.#errorReply !== null) {
       this.#sink.complete(this.#seq, this.#errorReply);
       return;
     }

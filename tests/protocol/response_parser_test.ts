@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   fileValueBlocks,
+  type FoundBlocks,
   isErrorReply,
   ReplyKind,
   TextResponseFramer,
@@ -54,15 +55,21 @@ Deno.test("valueBlocks finds each key and block of a reply", () => {
 Deno.test("each VALUE block is filed under its key, and misses are left out", () => {
   const reply = encoder.encode("VALUE a 0 2 77\r\nhi\r\nVALUE bb 1 0\r\n\r\nEND\r\n");
   const keys = ["bb", "a", "x", "bb", "b"].map((k) => encoder.encode(k));
-  const found: (Uint8Array | undefined)[] = new Array(4).fill(undefined);
+  const found: FoundBlocks = { replies: new Array(5), starts: [], ends: [] };
   // The reply answers keys 1 ("a"), 2 ("x", a miss) and 3 ("bb"), in that order.
   fileValueBlocks(reply, keys, [1, 2, 3], found);
-  assert.deepEqual(found.map((b) => b && decoder.decode(b)), [
+  const blocks = Array.from(
+    found.replies,
+    (r, k) => r && decoder.decode(r.subarray(found.starts[k], found.ends[k])),
+  );
+  assert.deepEqual(blocks, [
     undefined,
     "VALUE a 0 2 77\r\nhi\r\n",
     undefined,
     "VALUE bb 1 0\r\n\r\n",
+    undefined,
   ]);
+  assert.ok(found.replies[1] === reply && found.replies[3] === reply);
 });
 
 Deno.test("valueCount counts a reply's VALUE blocks, stepping over data that looks like one", () => {

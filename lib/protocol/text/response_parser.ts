@@ -235,27 +235,38 @@ export function valueBlocks(reply: Uint8Array): ValueBlock[] {
 }
 
 /**
+ * Where keys' `VALUE` blocks were found, by key index: the reply holding each (undefined for a
+ * key not found) and the block's bounds in it. Bounds, not views, so that filing a block costs
+ * no allocation; runs of adjacent blocks are cut out together when the answer is put together.
+ */
+export interface FoundBlocks {
+  replies: (Uint8Array | undefined)[];
+  starts: number[];
+  ends: number[];
+}
+
+/**
  * Files the `VALUE` blocks of a complete retrieval reply under the keys they answer. The reply
  * answers `keys[indexes[0]]`, `keys[indexes[1]]`… in that order, leaving out the misses; block
- * `VALUE <key> …` to the data's `\r\n` goes to `found[i]` for the index `i` of its key. Keys
- * are compared in place, and each block is a view into the reply: one allocation per hit.
+ * `VALUE <key> …` to the data's `\r\n` is filed for the index `i` of its key as
+ * `found.replies[i] = reply`, `found.starts[i]` and `found.ends[i]`. Keys are compared in place.
  *
  * @example
  * ```ts
- * import { fileValueBlocks } from "./response_parser.ts";
+ * import { type FoundBlocks, fileValueBlocks } from "./response_parser.ts";
  * const encoder = new TextEncoder();
  * const reply = encoder.encode("VALUE b 0 2\r\nhi\r\nEND\r\n");
  * const keys = ["a", "b"].map((k) => encoder.encode(k));
- * const found: (Uint8Array | undefined)[] = [];
+ * const found: FoundBlocks = { replies: [], starts: [], ends: [] };
  * fileValueBlocks(reply, keys, [0, 1], found);
- * console.log(found[0], new TextDecoder().decode(found[1])); // undefined "VALUE b 0 2\r\nhi\r\n"
+ * console.log(found.replies[0], found.starts[1], found.ends[1]); // undefined 0 17
  * ```
  */
 export function fileValueBlocks(
   reply: Uint8Array,
   keys: readonly Uint8Array[],
   indexes: readonly number[],
-  found: (Uint8Array | undefined)[],
+  found: FoundBlocks,
 ): void {
   let pos = 0;
   let next = 0;
@@ -269,7 +280,10 @@ export function fileValueBlocks(
     }
     if (next === indexes.length) return;
     const end = blockEnd(reply, keyEnd);
-    found[indexes[next++]] = reply.subarray(pos, end);
+    const k = indexes[next++];
+    found.replies[k] = reply;
+    found.starts[k] = pos;
+    found.ends[k] = end;
     pos = end;
   }
 }
