@@ -46,7 +46,14 @@ import {
   type Summary,
 } from "./report.ts";
 import { V8_FLAGS } from "../scripts/v8_flags.ts";
-import { type KeySet, TARGET_NAMES, type TargetId, type Workload, WORKLOADS } from "./workloads.ts";
+import {
+  type KeySet,
+  TARGET_NAMES,
+  type TargetId,
+  warmUpPlan,
+  type Workload,
+  WORKLOADS,
+} from "./workloads.ts";
 
 const USAGE = `usage: deno task bench [--quick] [--rounds N] [--seconds S] [--only ID,ID...]
                        [--markdown FILE] [--json FILE] [--max-noise CORES]
@@ -346,23 +353,7 @@ async function main(opts: Options, group: ProcessGroup, dir: string): Promise<vo
   const warmShortS = opts.quick ? 0.3 : 1;
   const available = (w: Workload, t: TargetId) =>
     w.targets.includes(t) && !notApplicable.has(key(w.id, t));
-  // Warm-up: a Deno process runs about 20% slower until its JIT has seen the hot paths, so
-  // memrelay gets warmS of single gets and warmShortS of every other workload; memcached and
-  // twemproxy a short run of single gets.
-  const warmPlan: [Workload, TargetId, number][] = [];
-  for (const t of ["direct", "twemproxy", "memrelay", "memrelay-b"] as TargetId[]) {
-    for (const w of workloads) {
-      if (w.generator !== "loadgen" || !available(w, t)) continue;
-      if (t === "memrelay" && w.baseline !== undefined) {
-        // The same load as its baseline's, which warms it.
-        continue;
-      } else if (t === "memrelay" || t === "memrelay-b") {
-        warmPlan.push([w, t, w.id === "get" || w.id === "get-backup" ? warmS : warmShortS]);
-      } else if (w.id === "get") {
-        warmPlan.push([w, t, 0.3]);
-      }
-    }
-  }
+  const warmPlan = warmUpPlan(workloads, available, warmS, warmShortS);
   const runCost = (w: Workload, secs: number) =>
     (w.generator === "memcaslap" ? Math.max(1, Math.round(secs)) + 1.1 : secs) +
     RUN_OVERHEAD_S + (w.conns >= 500 ? 0.15 : 0);

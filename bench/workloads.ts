@@ -170,3 +170,39 @@ export const WORKLOADS: Workload[] = [
     targets: ALL,
   },
 ];
+
+/**
+ * The warm-up runs before the measured rounds, in order: workload, target, seconds. A Deno process
+ * runs about 20% slower until its JIT has seen the hot paths, so memrelay (with and without a
+ * backup pool) gets `long` seconds of single gets and `short` of every other load it runs;
+ * memcached and twemproxy get 0.3 s of single gets. memrelay skips a load whose baseline is in the
+ * run, as that is the same load. `available` says whether a workload runs on a target.
+ *
+ * @example
+ * ```ts
+ * import { warmUpPlan, WORKLOADS } from "./workloads.ts";
+ * const only = WORKLOADS.filter((w) => w.id === "get-backup");
+ * const plan = warmUpPlan(only, (w, t) => w.targets.includes(t), 5, 1);
+ * console.log(plan.map(([w, t, s]) => `${w.id} ${t} ${s}`)); // ["get-backup memrelay 5", "get-backup memrelay-b 5"]
+ * ```
+ */
+export function warmUpPlan(
+  workloads: Workload[],
+  available: (w: Workload, t: TargetId) => boolean,
+  long: number,
+  short: number,
+): [Workload, TargetId, number][] {
+  const plan: [Workload, TargetId, number][] = [];
+  for (const t of ["direct", "twemproxy", "memrelay", "memrelay-b"] as TargetId[]) {
+    for (const w of workloads) {
+      if (w.generator !== "loadgen" || !available(w, t)) continue;
+      if (t === "memrelay" && workloads.some((x) => x.id === w.baseline)) continue;
+      if (t === "memrelay" || t === "memrelay-b") {
+        plan.push([w, t, w.id === "get" || w.id === "get-backup" ? long : short]);
+      } else if (w.id === "get") {
+        plan.push([w, t, 0.3]);
+      }
+    }
+  }
+  return plan;
+}
