@@ -199,8 +199,8 @@ export class GetOperation implements ReplyHandler {
   #partDone(tag: number, answered: boolean): void {
     const part = this.#parts[tag];
     if (part.replica === 0 && this.#pool.replicas > 1 && this.#whole === null) {
-      const found = this.#foundOn(0).replies;
-      const missing = part.keys.filter((k) => found[k] === undefined);
+      const found = this.#found[0]?.replies;
+      const missing = part.keys.filter((k) => found?.[k] === undefined);
       if (missing.length > 0) {
         if (answered) {
           const missed = this.#primaryMissed ??= new Array(this.#request.keys.length);
@@ -276,17 +276,16 @@ export class GetOperation implements ReplyHandler {
       const reply = found.replies[k];
       const start = found.starts[k];
       const end = found.ends[k];
-      total += end - start;
       if (reply === run && start === runEnd) {
         runEnd = end;
         continue;
       }
-      if (run !== undefined) chunks.push(run.subarray(runStart, runEnd));
+      if (run !== undefined) total += pushRun(chunks, run, runStart, runEnd);
       run = reply;
       runStart = start;
       runEnd = end;
     }
-    if (run !== undefined) chunks.push(run.subarray(runStart, runEnd));
+    if (run !== undefined) total += pushRun(chunks, run, runStart, runEnd);
     stats.getHits += hits;
     stats.getMisses += this.#request.keys.length - hits;
     if (hits === 0 && !this.#answered && this.#errorReply !== null) {
@@ -296,4 +295,11 @@ export class GetOperation implements ReplyHandler {
     chunks.push(END);
     this.#sink.complete(this.#seq, concatBytes(chunks, total, this.#pool.slab));
   }
+}
+
+/** Adds the run `reply[start..end)` to `chunks`; returns its length. */
+function pushRun(chunks: Uint8Array[], reply: Uint8Array, start: number, end: number): number {
+  const run = reply.subarray(start, end);
+  chunks.push(run);
+  return run.length;
 }

@@ -29,6 +29,21 @@ Deno.test("a get whose primary misses is answered by the backup", async () => {
   });
 });
 
+Deno.test("a multi-get merges a backup's hit between two blocks of its primary's reply, in key order", async () => {
+  await withCluster({ primaries: 1, backups: 1 }, async ({ client, direct, primaries }) => {
+    const c = await client();
+    for (const k of ["a", "b", "c"]) await c.set(k, `value-${k}`);
+    const d = await direct(primaries[0]);
+    assert.equal(await d.call("delete b"), "DELETED\r\n");
+    // The primary answers a and c with adjacent blocks; b comes from the backup, between them.
+    assert.equal(
+      await c.get("get a b c a"),
+      "VALUE a 0 7\r\nvalue-a\r\nVALUE b 0 7\r\nvalue-b\r\nVALUE c 0 7\r\nvalue-c\r\n" +
+        "VALUE a 0 7\r\nvalue-a\r\nEND\r\n",
+    );
+  });
+});
+
 Deno.test("a write whose primary is dead is stored on the backup and acknowledged", async () => {
   await withCluster(
     { primaries: 1, backups: 1 },

@@ -72,6 +72,23 @@ Deno.test("each VALUE block is filed under its key, and misses are left out", ()
   assert.ok(found.replies[1] === reply && found.replies[3] === reply);
 });
 
+Deno.test("a VALUE line with runs of spaces is read as the framer reads it, so a block ends where framing says", () => {
+  const text = "VALUE a  0  2\r\nhi\r\nVALUE b 0 2 \r\nyo\r\nEND\r\n";
+  const reply = encoder.encode(text);
+  assert.equal(
+    new TextResponseFramer().frame(reply, 0, reply.length, ReplyKind.Retrieval),
+    reply.length,
+  );
+  const keys = ["a", "b"].map((k) => encoder.encode(k));
+  const found: FoundBlocks = { replies: [], starts: [], ends: [] };
+  fileValueBlocks(reply, keys, [0, 1], found);
+  assert.deepEqual(
+    [0, 1].map((k) => decoder.decode(reply.subarray(found.starts[k], found.ends[k]))),
+    ["VALUE a  0  2\r\nhi\r\n", "VALUE b 0 2 \r\nyo\r\n"],
+  );
+  assert.equal(valueCount(reply), 2);
+});
+
 Deno.test("valueCount counts a reply's VALUE blocks, stepping over data that looks like one", () => {
   const data = "x\r\nVALUE y 0 1\r\nz";
   const reply = encoder.encode(

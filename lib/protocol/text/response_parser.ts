@@ -290,20 +290,24 @@ export function fileValueBlocks(
 
 /**
  * Where the `VALUE` block whose key ends at `keyEnd` ends, in one pass over the rest of its line
- * (`<flags> <bytes>[ <cas>]\r\n`): past the data and its `\r\n`.
+ * (`<flags> <bytes>[ <cas>]\r\n`): past the data and its `\r\n`. It reads the fields as the
+ * framer's {@linkcode valueLength} does, runs of spaces included, so the two agree on any reply
+ * the framer let through.
  */
 function blockEnd(reply: Uint8Array, keyEnd: number): number {
   const end = reply.length;
-  let i = keyEnd + 1;
+  let i = keyEnd;
+  while (i < end && reply[i] === SPACE) i++;
   while (i < end && reply[i] !== SPACE) i++;
+  while (i < end && reply[i] === SPACE) i++;
   let size = 0;
-  for (i++; i < end; i++) {
+  for (; i < end; i++) {
     const digit = reply[i] - 0x30;
     if (digit < 0 || digit > 9) break;
     size = size * 10 + digit;
   }
   // Without a cas the line ends here; with one, at the next LF.
-  const lf = reply[i] === CR ? i + 1 : findLf(reply, i, end);
+  const lf = reply[i] === CR && reply[i + 1] === LF ? i + 1 : findLf(reply, i, end);
   return lf + 1 + size + 2;
 }
 
