@@ -263,8 +263,10 @@ export function backupCosts(workloads: Workload[], measurements: Measurement[]):
 /** {@linkcode backupCosts} in Markdown: one line per workload, with every round's ratio. */
 export function formatBackupCosts(costs: BackupCost[]): string {
   return costs.map((c) =>
-    `- ${c.label}: memrelay -b ÷ memrelay = **${c.median?.toFixed(2) ?? "–"}** ` +
-    `(median of ${c.ratios.length} rounds: ${c.ratios.map((r) => r.toFixed(2)).join(", ")})`
+    c.median === null
+      ? `- ${c.label}: no round ran both memrelay and memrelay -b`
+      : `- ${c.label}: memrelay -b ÷ memrelay = **${c.median.toFixed(2)}** ` +
+        `(median of ${c.ratios.length} rounds: ${c.ratios.map((r) => r.toFixed(2)).join(", ")})`
   ).join("\n");
 }
 

@@ -46,10 +46,14 @@ Deno.test("the backup pool's cost pairs memrelay with and without it round by ro
   );
 });
 
-Deno.test("a round without its run without the backup pool gives no ratio", () => {
+Deno.test("a round without its run without the backup pool gives no ratio, and says so", () => {
   const [get] = backupCosts(WORKLOADS, [
     run("get-backup", "memrelay-b", 1, 90),
     run("get-backup", "memrelay", 2, 100),
   ]);
   assert.deepEqual(get.ratios, []);
+  assert.equal(
+    formatBackupCosts([get]),
+    `- ${get.label}: no round ran both memrelay and memrelay -b`,
+  );
 });
