@@ -31,7 +31,9 @@ Deno.test("an error line ends a retrieval reply", () => {
     reply.length,
   );
   assert.equal(isErrorReply(reply), true);
+  assert.equal(isErrorReply(encoder.encode("ERROR\r\n")), true);
   assert.equal(isErrorReply(encoder.encode("END\r\n")), false);
+  assert.equal(isErrorReply(encoder.encode("VALUE a 0 1\r\nx\r\nEND\r\n")), false);
 });
 
 Deno.test("garbage in a retrieval reply is an error, not a hang", () => {

@@ -27,6 +27,7 @@ const LF = 0x0a;
 const SPACE = 0x20;
 const V = 0x56; // 'V' of VALUE
 const E = 0x45; // 'E' of END
+const N = 0x4e; // 'N' of END
 const S = 0x53; // 'S' of STAT
 const A = 0x41; // 'A' of VA
 
@@ -324,7 +325,11 @@ export function valueCount(reply: Uint8Array): number {
   return count;
 }
 
-/** True when a retrieval reply is a server error rather than values and `END`. */
+/**
+ * True when a retrieval reply is an error line (`ERROR`, `CLIENT_ERROR …`, `SERVER_ERROR …`)
+ * rather than values and `END`. A server that does not know the command (a `gat` sent to a
+ * memcached before 1.5.3) answers `ERROR`, which must not pass for a miss.
+ */
 export function isErrorReply(reply: Uint8Array): boolean {
-  return reply[0] !== V && reply[0] !== E;
+  return reply[0] !== V && !(reply[0] === E && reply[1] === N);
 }
