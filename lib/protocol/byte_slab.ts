@@ -57,6 +57,11 @@ export class ByteSlab {
     return out;
   }
 
+  /** True when `view` lies in the block being filled now: a copy this slab made lately. */
+  holds(view: Uint8Array): boolean {
+    return view.buffer === this.#block.buffer;
+  }
+
   /** `length` bytes of zeros for the caller to fill: a view into a block when they fit one. */
   alloc(length: number): Uint8Array<ArrayBuffer> {
     if (length > this.#maxShared) return new Uint8Array(length);

@@ -1,5 +1,6 @@
 import { type ByteStream, writeSoon } from "../net/tcp.ts";
 import { concatBytes } from "../protocol/bytes.ts";
+import { ByteSlab } from "../protocol/byte_slab.ts";
 import { BinaryRequestParser } from "../protocol/binary/binary_parser.ts";
 import { Opcode, REQUEST_MAGIC, Status } from "../protocol/binary/opcodes.ts";
 import { errorResponse } from "../protocol/binary/binary_responses.ts";
@@ -111,6 +112,8 @@ export class ClientSession implements ReplySink {
   #mask = 63;
   /** The number of the next reply to write. */
   #head = 0;
+  /** Where replies that must wait are copied to: blocks that hold this client's bytes only. */
+  readonly #replyCopies = new ByteSlab();
   /** The number the next request gets. */
   #next = 0;
   #unwrittenBytes = 0;
@@ -231,7 +234,8 @@ export class ClientSession implements ReplySink {
   /**
    * Delivers the reply to request `seq`. A `transient` one (a view into a backend's read buffer,
    * valid only during the call) is written at once when it is next and no write is under way;
-   * otherwise it is copied.
+   * otherwise it is copied. One that shares its buffer is written by this turn's flush, or
+   * copied there if it has to wait.
    */
   complete(seq: number, reply: Uint8Array, transient = false): void {
     if (this.#closed || this.#overflowed) return;
@@ -242,9 +246,13 @@ export class ClientSession implements ReplySink {
     // The flush copies a shared view before it waits; a view of a whole buffer would not look
     // shared, so such a transient one is copied here instead.
     const writeNow = transient && next && !this.#flushScheduled && shares;
-    // A reply that will wait, and shares its bytes with others (a backend read's replies do),
-    // is copied: a client slow to read holds its own replies, not its neighbours'.
-    if (!writeNow && (transient || (!next && shares))) reply = reply.slice();
+    // A reply that shares its bytes with others (a backend read's replies do) must not wait in
+    // the ring past this turn: a client slow to read holds its own replies, not its
+    // neighbours'. It stays a view until this turn's flush, which writes it if the replies
+    // before it are in by then (a pipeline's replies come in together) and copies it if not.
+    // With a write under way, no flush comes this turn: it is copied now.
+    if (transient && !writeNow) reply = reply.slice();
+    else if (shares && this.#writing) reply = this.#ownCopy(reply);
     this.#slots[i] = reply;
     this.#inFlightBytes -= this.#costs[i];
     this.#costs[i] = 0;
@@ -262,7 +270,7 @@ export class ClientSession implements ReplySink {
       // Up to its first wait, the flush runs now: it writes the reply, or copies what the
       // socket does not take (a shared view is copied before any wait).
       this.#flush();
-    } else if (seq === this.#head && !this.#flushScheduled && !this.#writing) {
+    } else if ((seq === this.#head || shares) && !this.#flushScheduled && !this.#writing) {
       this.#flushScheduled = true;
       queueMicrotask(this.#flush);
     }
@@ -459,7 +467,10 @@ export class ClientSession implements ReplySink {
             this.#conn,
             chunks === null ? first : concatBytes(chunks, total),
           );
-          if (waiting !== null) await waiting;
+          if (waiting !== null) {
+            this.#unshareWaiting();
+            await waiting;
+          }
           this.#context.stats.bytesWritten += total;
           this.#lastActive = Date.now();
         }
@@ -481,12 +492,32 @@ export class ClientSession implements ReplySink {
         }
         if (total === 0) break;
       }
+      // What is left waits for an earlier reply, past this turn.
+      this.#unshareWaiting();
     } catch {
       this.#close();
     } finally {
       this.#writing = false;
     }
   };
+
+  /** Copies the replies in the ring that share others' bytes, as they are to wait. */
+  #unshareWaiting(): void {
+    for (let s = this.#head; s < this.#next; s++) {
+      const reply = this.#slots[s & this.#mask];
+      if (
+        reply !== null && reply.byteLength !== reply.buffer.byteLength &&
+        !this.#replyCopies.holds(reply)
+      ) {
+        this.#slots[s & this.#mask] = this.#ownCopy(reply);
+      }
+    }
+  }
+
+  /** A copy of `reply` in this session's own blocks, which only its replies share. */
+  #ownCopy(reply: Uint8Array): Uint8Array {
+    return this.#replyCopies.copy(reply, 0, reply.length);
+  }
 
   /** Closes the connection now, whatever is in flight. */
   close(): void {

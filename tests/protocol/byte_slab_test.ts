@@ -37,3 +37,13 @@ Deno.test("a slab's allocations are zeroed pieces of its blocks, apart from each
   const large = slab.alloc(17);
   assert.equal(large.buffer.byteLength, 17, "over the limit, a buffer of its own");
 });
+
+Deno.test("a slab holds its copies in the block being filled, not older blocks' or others' views", () => {
+  const slab = new ByteSlab(64, 16);
+  const source = new Uint8Array(16);
+  const first = slab.copy(source, 0, 10);
+  assert.ok(slab.holds(first));
+  assert.ok(!slab.holds(source.subarray(0, 10)), "a view of another buffer");
+  for (let i = 0; i < 6; i++) slab.copy(source, 0, 16);
+  assert.ok(!slab.holds(first), "its block is full and a new one is being filled");
+});

@@ -89,6 +89,91 @@ Deno.test("a reply that waits behind a blocked write holds its own bytes, not th
   await serving;
 });
 
+/**
+ * A connection whose socket takes whole writes at once (`tryWrite`, recorded in `tried`) unless
+ * `full`; then it takes nothing, and the write waits as a `StalledConn`'s first write does.
+ */
+class FillingConn extends StalledConn {
+  readonly tried: Uint8Array[] = [];
+  full = false;
+
+  tryWrite(data: Uint8Array): number {
+    if (this.full) return 0;
+    this.tried.push(data);
+    return data.length;
+  }
+}
+
+/** Two replies of 150 KiB, views into one block: too large to be joined into one write. */
+function twoLargeReplies(): [Uint8Array, Uint8Array] {
+  const block = new Uint8Array(300 * 1024 + 16).fill(0x78);
+  return [block.subarray(0, 150 * 1024), block.subarray(150 * 1024, 300 * 1024)];
+}
+
+Deno.test("a pipeline's replies that come in together are written in the same turn from the block they share, not copied each", async () => {
+  const conn = new FillingConn("get a\r\nget b\r\n");
+  const { session, routed, serving } = await serveUntilRouted(conn, 2);
+  const [a, b] = twoLargeReplies();
+  routed[0].sink.complete(routed[0].seq, a);
+  routed[1].sink.complete(routed[1].seq, b);
+  while (conn.tried.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  assert.equal(conn.tried[0].buffer, a.buffer);
+  assert.equal(conn.tried[1].buffer, b.buffer, "the second reply was written from the block");
+  session.close();
+  await serving;
+});
+
+Deno.test("a reply still waiting for an earlier one at the end of its turn is copied out of the block it shares", async () => {
+  const conn = new FillingConn("get a\r\nget b\r\n");
+  const { session, routed, serving } = await serveUntilRouted(conn, 2);
+  const [a, b] = twoLargeReplies();
+  routed[1].sink.complete(routed[1].seq, b);
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  routed[0].sink.complete(routed[0].seq, a);
+  while (conn.tried.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  assert.equal(conn.tried[0].buffer, a.buffer, "the head's reply went out from the block");
+  const second = conn.tried[1];
+  assert.equal(second.length, b.length);
+  assert.equal(second.buffer.byteLength, second.byteLength, "the waiting reply was copied");
+  session.close();
+  await serving;
+});
+
+Deno.test("a small reply that must wait is copied into the session's own block, not a buffer of its own", async () => {
+  const conn = new FillingConn("get a\r\nget b\r\n");
+  const { session, routed, serving } = await serveUntilRouted(conn, 2);
+  const read = encoder.encode("VALUE b 0 1\r\n2\r\nEND\r\nother replies");
+  routed[1].sink.complete(routed[1].seq, read.subarray(0, 21));
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  // A first reply too large to share a write with the second, which is then written alone.
+  routed[0].sink.complete(routed[0].seq, new Uint8Array(300 * 1024).fill(0x78));
+  while (conn.tried.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  const second = conn.tried[1];
+  assert.equal(new TextDecoder().decode(second), "VALUE b 0 1\r\n2\r\nEND\r\n");
+  assert.notEqual(second.buffer, read.buffer, "copied out of the read");
+  assert.equal(second.buffer.byteLength, 4096, "into one of the session's blocks");
+  session.close();
+  await serving;
+});
+
+Deno.test("replies left behind a write that must wait are copied out of the block they share", async () => {
+  const conn = new FillingConn("get a\r\nget b\r\n");
+  const { session, routed, serving } = await serveUntilRouted(conn, 2);
+  const [a, b] = twoLargeReplies();
+  conn.full = true;
+  routed[0].sink.complete(routed[0].seq, a);
+  routed[1].sink.complete(routed[1].seq, b);
+  while (conn.writes.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  conn.full = false;
+  conn.releaseFirstWrite();
+  while (conn.tried.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  const second = conn.tried[0];
+  assert.equal(second.length, b.length);
+  assert.equal(second.buffer.byteLength, second.byteLength, "the waiting reply was copied");
+  session.close();
+  await serving;
+});
+
 Deno.test("what the socket does not take at once is written from the session's own copy, not the block the reply shares", async () => {
   /** A connection whose socket takes 5 bytes at once and the rest only through `write`. */
   class PartialConn extends StalledConn {
