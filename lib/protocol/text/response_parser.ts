@@ -317,7 +317,8 @@ export function valueCount(reply: Uint8Array): number {
   let count = 0;
   let pos = 0;
   while (pos < reply.length && reply[pos] === V) {
-    let keyEnd = pos + 6;
+    let keyEnd = pos + 5; // past VALUE, then its spaces and the key
+    while (keyEnd < reply.length && reply[keyEnd] === SPACE) keyEnd++;
     while (keyEnd < reply.length && reply[keyEnd] !== SPACE) keyEnd++;
     pos = blockEnd(reply, keyEnd);
     count++;
