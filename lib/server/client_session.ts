@@ -200,7 +200,8 @@ export class ClientSession implements ReplySink {
       // A reset or broken connection ends the session like a close does.
     }
     this.#closing = true;
-    if (this.#head === this.#next) this.#close();
+    // A write under way finishes first: the flush closes the connection after it.
+    if (this.#head === this.#next && !this.#writing) this.#close();
   }
 
   /**

@@ -89,6 +89,39 @@ Deno.test("a reply that waits behind a blocked write holds its own bytes, not th
   await serving;
 });
 
+Deno.test("a client that half-closes gets its last reply whole, though the socket takes it slowly", async () => {
+  /** Sends its input, then ends its side when told; counts the closes. */
+  class EndingConn extends StalledConn {
+    closes = 0;
+    #sent = false;
+    #end = Promise.withResolvers<null>();
+    override read(buf: Uint8Array): Promise<number | null> {
+      if (this.#sent) return this.#end.promise;
+      this.#sent = true;
+      return super.read(buf);
+    }
+    endInput(): void {
+      this.#end.resolve(null);
+    }
+    override close(): void {
+      this.closes++;
+      this.#end.resolve(null);
+      super.close();
+    }
+  }
+  const conn = new EndingConn("get a\r\n");
+  const { routed, serving } = await serveUntilRouted(conn, 1);
+  routed[0].sink.complete(routed[0].seq, encoder.encode("VALUE a 0 1\r\n1\r\nEND\r\n"));
+  while (conn.writes.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  // The reply's write is under way, and then the client ends its side.
+  conn.endInput();
+  await serving;
+  assert.equal(conn.closes, 0, "not closed under the write");
+  conn.releaseFirstWrite();
+  while (conn.closes === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  assert.equal(new TextDecoder().decode(conn.writes[0]), "VALUE a 0 1\r\n1\r\nEND\r\n");
+});
+
 /**
  * A connection whose socket takes whole writes at once (`tryWrite`, recorded in `tried`) unless
  * `full`; then it takes nothing, and the write waits as a `StalledConn`'s first write does.
