@@ -25,6 +25,7 @@ import {
   type Libc,
   MSG_NOSIGNAL,
   NONBLOCK,
+  SHUT_WR,
   SO_ERROR,
   SO_REUSEADDR,
   SOCK_STREAM,
@@ -228,6 +229,16 @@ export class EpollConn extends WatchedSocket {
     } catch (error) {
       call.fail(error as Error);
     }
+  }
+
+  /**
+   * Ends the sending side: the peer gets a FIN after what was sent. Reads go on.
+   *
+   * @throws {Deno.errors.BadResource} when the socket is closed.
+   */
+  closeWrite(): void {
+    if (this.closed) throw closedError();
+    this.libc.fn.shutdown(this.fd, SHUT_WR);
   }
 
   /**

@@ -18,6 +18,7 @@ const SYMBOLS = {
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
   epoll_create1: { parameters: ["i32"], result: "i32" },
   epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
@@ -64,6 +65,8 @@ export const IPPROTO_TCP = 6;
 export const TCP_NODELAY = 1;
 /** `send` flag: a write to a closed peer fails with EPIPE rather than raising SIGPIPE. */
 export const MSG_NOSIGNAL = 0x4000;
+/** `shutdown` how: no more sends. */
+export const SHUT_WR = 1;
 /** `epoll_ctl` operations. */
 export const EPOLL_CTL_ADD = 1;
 /** Stops watching a descriptor. */

@@ -33,6 +33,11 @@ export interface ByteStream {
    * on the spot has it (`EpollConn`); callers fall back to `write` for the rest.
    */
   tryWrite?(data: Uint8Array): number;
+  /**
+   * Ends the sending side (a FIN after what was written), leaving the connection open for
+   * reading; `Deno.Conn` and `EpollConn` have it.
+   */
+  closeWrite?(): Promise<void> | void;
   /** Closes the connection; throws when it is closed already. */
   close(): void;
   /** The peer's address. */

@@ -59,6 +59,15 @@ const DEFAULT_MAX_CLIENT_BUFFER = 16 * 1024 * 1024;
 /** The hard bound on a client's bytes, as a multiple of the soft one. */
 const HARD_BOUND_FACTOR = 4;
 /**
+ * How long a client that is cut off (after `quit` or a request it may not send) is read from
+ * and ignored, once its replies are written and its side of the connection ended. Closing a
+ * socket with unread input makes the kernel send a reset, and the client may then lose replies
+ * it had not read yet.
+ */
+const LINGER_MS = 2000;
+/** How much a cut-off client may still send before it is closed without more ado. */
+const LINGER_BYTES = 1024 * 1024;
+/**
  * What a request in flight is taken to hold per key, besides its bytes: the key's view, hash and
  * place in the split by server.
  */
@@ -128,6 +137,10 @@ export class ClientSession implements ReplySink {
   #writing = false;
   #closing = false;
   #closed = false;
+  /** True while {@linkcode serve} runs: it is the one reader of the connection. */
+  #serving = false;
+  /** Set while a closed connection is read from and ignored; it closes the socket for good. */
+  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   /** Set by {@linkcode drain}: read no more, answer what was read, then close. */
   #draining = false;
   #resumeReading: (() => void) | null = null;
@@ -170,6 +183,7 @@ export class ClientSession implements ReplySink {
     let buf = new Uint8Array(FIRST_READ_SIZE);
     const stats = this.#context.stats;
     let ended = false;
+    this.#serving = true;
     try {
       while (!this.#closing) {
         const queue = this.#queue;
@@ -198,10 +212,38 @@ export class ClientSession implements ReplySink {
       }
     } catch {
       // A reset or broken connection ends the session like a close does.
+      ended = true;
+    }
+    // Cut off (quit, a request it may not send, a drain) while it may still be sending: its
+    // input is read and dropped until its replies are written and the linger is over.
+    if (!ended && (!this.#closed || this.#lingerTimer !== undefined)) {
+      await this.#ignoreInput(buf);
+    }
+    this.#serving = false;
+    if (this.#lingerTimer !== undefined) {
+      this.#endLinger();
+      return;
     }
     this.#closing = true;
     // A write under way finishes first: the flush closes the connection after it.
     if (this.#head === this.#next && !this.#writing) this.#close();
+  }
+
+  /**
+   * Reads and drops what the client still sends (requests after the close are not answered),
+   * until it ends, the linger is over, or it has sent {@linkcode LINGER_BYTES}.
+   */
+  async #ignoreInput(buf: Uint8Array): Promise<void> {
+    let ignored = 0;
+    try {
+      while (ignored < LINGER_BYTES) {
+        const n = await this.#conn.read(buf);
+        if (n === null) return;
+        ignored += n;
+      }
+    } catch {
+      // Closed at the end of the linger, or broken.
+    }
   }
 
   /**
@@ -476,10 +518,11 @@ export class ClientSession implements ReplySink {
           this.#lastActive = Date.now();
         }
         this.#unwrittenBytes -= total;
-        if (
-          close ||
-          ((this.#closing || this.#draining) && this.#answeredAll())
-        ) {
+        if (close) {
+          this.#close(true);
+          return;
+        }
+        if ((this.#closing || this.#draining) && this.#answeredAll()) {
           this.#close();
           return;
         }
@@ -502,6 +545,13 @@ export class ClientSession implements ReplySink {
     }
   };
 
+  /** Ends a linger, if one is on: the socket is closed for good. */
+  #endLinger(): void {
+    if (this.#lingerTimer === undefined) return;
+    clearTimeout(this.#lingerTimer);
+    closeQuietly(this.#conn);
+  }
+
   /** Copies the replies in the ring that share others' bytes, as they are to wait. */
   #unshareWaiting(): void {
     for (let s = this.#head; s < this.#next; s++) {
@@ -523,6 +573,7 @@ export class ClientSession implements ReplySink {
   /** Closes the connection now, whatever is in flight. */
   close(): void {
     this.#close();
+    this.#endLinger();
   }
 
   /** True when every request read has been answered, and the answers handed to the writer. */
@@ -547,17 +598,39 @@ export class ClientSession implements ReplySink {
     resume?.();
   }
 
-  #close(): void {
+  /**
+   * Closes the connection. With `linger`, when the client may still be sending (the session
+   * reads on), only the sending side is ended: {@linkcode serve} reads and drops the rest for
+   * up to {@linkcode LINGER_MS}, so that the kernel does not reset the connection under
+   * replies the client has not read yet.
+   */
+  #close(linger = false): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing = true;
     clearTimeout(this.#overflowTimer);
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed: nothing left to release.
+    const conn = this.#conn;
+    if (linger && this.#serving && conn.closeWrite !== undefined) {
+      this.#lingerTimer = setTimeout(() => this.#endLinger(), LINGER_MS);
+      try {
+        // Deno's sockets answer with a promise, which fails only if the socket is gone.
+        conn.closeWrite()?.catch(() => this.#endLinger());
+      } catch {
+        this.#endLinger();
+      }
+    } else {
+      closeQuietly(conn);
     }
     this.#resumeReading?.();
+  }
+}
+
+/** Closes `conn`, which may be closed already. */
+function closeQuietly(conn: ByteStream): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed: nothing left to release.
   }
 }
 
