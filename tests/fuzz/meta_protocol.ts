@@ -1,7 +1,7 @@
 import type { SeededRandom } from "../helpers/random.ts";
 import { randomMetaCommands } from "../helpers/random_meta_commands.ts";
 import { type FuzzProtocol, join } from "./protocol.ts";
-import { checkTextReplies } from "./text_protocol.ts";
+import { checkRepliesOnTextPort } from "./text_protocol.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -92,7 +92,7 @@ export const metaProtocol: FuzzProtocol = {
     }
     return chunked(random, encoder.encode(words.join("")));
   },
-  check: checkTextReplies,
+  check: checkRepliesOnTextPort,
   probe: (key) => encoder.encode(`ms ${key} 2 T0\r\nok\r\nmg ${key} v\r\n`),
   checkProbe(key, reply) {
     const text = decoder.decode(reply);

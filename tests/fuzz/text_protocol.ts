@@ -1,5 +1,6 @@
 import type { SeededRandom } from "../helpers/random.ts";
 import { randomTextCommands } from "../helpers/random_text_commands.ts";
+import { checkBinaryResponses } from "./binary_protocol.ts";
 import { type FuzzProtocol, join } from "./protocol.ts";
 
 const encoder = new TextEncoder();
@@ -117,6 +118,18 @@ function chunked(random: SeededRandom, bytes: Uint8Array): Uint8Array[] {
 }
 
 /**
+ * Checks what came back for a case sent on the text port: a case that begins with 0x80 (random
+ * bytes may) makes the proxy, as memcached, speak the binary protocol on that connection, and is
+ * answered with binary responses; any other, with text replies.
+ */
+export function checkRepliesOnTextPort(bytes: Uint8Array): string | null {
+  return bytes[0] === RESPONSE_MAGIC ? checkBinaryResponses(bytes) : checkTextReplies(bytes);
+}
+
+/** The first byte of a binary response. */
+const RESPONSE_MAGIC = 0x81;
+
+/**
  * Checks a stream of replies on memcached's text port, meta replies included; null when every
  * reply is whole and valid.
  */
@@ -184,7 +197,7 @@ export const textProtocol: FuzzProtocol = {
     }
     return chunked(random, encoder.encode(words.join("")));
   },
-  check: checkTextReplies,
+  check: checkRepliesOnTextPort,
   probe: (key) => encoder.encode(`set ${key} 0 0 2\r\nok\r\nget ${key}\r\n`),
   checkProbe(key, reply) {
     const text = decoder.decode(reply);

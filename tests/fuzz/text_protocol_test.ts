@@ -34,3 +34,37 @@ Deno.test("the fuzzer's checker takes meta replies, which the text port also sen
   assert.equal(check("VA 5\r\nhi\r\n"), "a VA of 5 bytes not ended by \\r\\n");
   assert.equal(check("XY\r\n"), 'not a memcached reply: "XY"');
 });
+
+Deno.test("a case that begins with 0x80 is answered in binary on the text port, and checked as binary", () => {
+  // The proxy's answer to case 135166 of the text fuzzer: opcode 0x5e is unknown.
+  const unknown = new Uint8Array([
+    0x81,
+    0x5e,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0x81,
+    0,
+    0,
+    0,
+    0x0f,
+    0xa8,
+    0x18,
+    0x5c,
+    0x6c,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...encoder.encode("Unknown command"),
+  ]);
+  assert.equal(textProtocol.check(unknown), null);
+  assert.notEqual(textProtocol.check(unknown.subarray(0, 30)), null, "a cut response");
+  assert.notEqual(checkTextReplies(unknown), null);
+});
