@@ -48,6 +48,18 @@ class StalledConn {
   }
 }
 
+/** A connection whose socket takes 5 bytes at once and the rest only through `write`. */
+class PartialConn extends StalledConn {
+  tryWrite(_data: Uint8Array): number {
+    return 5;
+  }
+}
+
+/** Resolves once `pending()` no longer holds, checking every millisecond. */
+async function waitWhile(pending: () => boolean): Promise<void> {
+  while (pending()) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 /**
  * A session over `conn` whose router only records what it is asked to route; resolves once
  * `count` requests have been routed, each with the sink and number to complete it with.
@@ -67,7 +79,7 @@ async function serveUntilRouted(conn: StalledConn, count: number) {
     statsReply: () => new Uint8Array(0),
   });
   const serving = session.serve();
-  while (routed.length < count) await new Promise((resolve) => setTimeout(resolve, 1));
+  await waitWhile(() => routed.length < count);
   return { session, routed, serving };
 }
 
@@ -81,7 +93,7 @@ Deno.test("a reply that waits behind a blocked write holds its own bytes, not th
   assert.equal(conn.writes.length, 1, "the first reply's write is under way");
   routed[1].sink.complete(routed[1].seq, read.subarray(21));
   conn.releaseFirstWrite();
-  while (conn.writes.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  await waitWhile(() => conn.writes.length < 2);
   const second = conn.writes[1];
   assert.equal(new TextDecoder().decode(second), "VALUE b 0 1\r\n2\r\nEND\r\n");
   assert.equal(second.buffer.byteLength, second.byteLength, "the waiting reply was copied");
@@ -112,13 +124,13 @@ Deno.test("a client that half-closes gets its last reply whole, though the socke
   const conn = new EndingConn("get a\r\n");
   const { routed, serving } = await serveUntilRouted(conn, 1);
   routed[0].sink.complete(routed[0].seq, encoder.encode("VALUE a 0 1\r\n1\r\nEND\r\n"));
-  while (conn.writes.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  await waitWhile(() => conn.writes.length < 1);
   // The reply's write is under way, and then the client ends its side.
   conn.endInput();
   await serving;
   assert.equal(conn.closes, 0, "not closed under the write");
   conn.releaseFirstWrite();
-  while (conn.closes === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  await waitWhile(() => conn.closes === 0);
   assert.equal(new TextDecoder().decode(conn.writes[0]), "VALUE a 0 1\r\n1\r\nEND\r\n");
 });
 
@@ -149,7 +161,7 @@ Deno.test("a pipeline's replies that come in together are written in the same tu
   const [a, b] = twoLargeReplies();
   routed[0].sink.complete(routed[0].seq, a);
   routed[1].sink.complete(routed[1].seq, b);
-  while (conn.tried.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  await waitWhile(() => conn.tried.length < 2);
   assert.equal(conn.tried[0].buffer, a.buffer);
   assert.equal(conn.tried[1].buffer, b.buffer, "the second reply was written from the block");
   session.close();
@@ -163,7 +175,7 @@ Deno.test("a reply still waiting for an earlier one at the end of its turn is co
   routed[1].sink.complete(routed[1].seq, b);
   await new Promise((resolve) => setTimeout(resolve, 1));
   routed[0].sink.complete(routed[0].seq, a);
-  while (conn.tried.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  await waitWhile(() => conn.tried.length < 2);
   assert.equal(conn.tried[0].buffer, a.buffer, "the head's reply went out from the block");
   const second = conn.tried[1];
   assert.equal(second.length, b.length);
@@ -180,7 +192,7 @@ Deno.test("a small reply that must wait is copied into the session's own block, 
   await new Promise((resolve) => setTimeout(resolve, 1));
   // A first reply too large to share a write with the second, which is then written alone.
   routed[0].sink.complete(routed[0].seq, new Uint8Array(300 * 1024).fill(0x78));
-  while (conn.tried.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  await waitWhile(() => conn.tried.length < 2);
   const second = conn.tried[1];
   assert.equal(new TextDecoder().decode(second), "VALUE b 0 1\r\n2\r\nEND\r\n");
   assert.notEqual(second.buffer, read.buffer, "copied out of the read");
@@ -196,10 +208,10 @@ Deno.test("replies left behind a write that must wait are copied out of the bloc
   conn.full = true;
   routed[0].sink.complete(routed[0].seq, a);
   routed[1].sink.complete(routed[1].seq, b);
-  while (conn.writes.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  await waitWhile(() => conn.writes.length < 1);
   conn.full = false;
   conn.releaseFirstWrite();
-  while (conn.tried.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  await waitWhile(() => conn.tried.length < 1);
   const second = conn.tried[0];
   assert.equal(second.length, b.length);
   assert.equal(second.buffer.byteLength, second.byteLength, "the waiting reply was copied");
@@ -208,18 +220,12 @@ Deno.test("replies left behind a write that must wait are copied out of the bloc
 });
 
 Deno.test("what the socket does not take at once is written from the session's own copy, not the block the reply shares", async () => {
-  /** A connection whose socket takes 5 bytes at once and the rest only through `write`. */
-  class PartialConn extends StalledConn {
-    tryWrite(_data: Uint8Array): number {
-      return 5;
-    }
-  }
   const conn = new PartialConn("get a\r\n");
   const { session, routed, serving } = await serveUntilRouted(conn, 1);
   // The reply is a piece of a larger block, as a merged multi-get reply is of the pool's slab.
   const block = encoder.encode("VALUE a 0 1\r\n1\r\nEND\r\nother replies");
   routed[0].sink.complete(routed[0].seq, block.subarray(0, 21));
-  while (conn.writes.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  await waitWhile(() => conn.writes.length < 1);
   const rest = conn.writes[0];
   assert.equal(new TextDecoder().decode(rest), " a 0 1\r\n1\r\nEND\r\n");
   assert.equal(rest.buffer.byteLength, rest.byteLength, "the rest was copied out of the block");
@@ -233,7 +239,7 @@ Deno.test("on a connection without tryWrite, a write that may wait has its own b
   const { session, routed, serving } = await serveUntilRouted(conn, 1);
   const block = encoder.encode("VALUE a 0 1\r\n1\r\nEND\r\nother replies");
   routed[0].sink.complete(routed[0].seq, block.subarray(0, 21));
-  while (conn.writes.length < 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  await waitWhile(() => conn.writes.length < 1);
   const written = conn.writes[0];
   assert.equal(new TextDecoder().decode(written), "VALUE a 0 1\r\n1\r\nEND\r\n");
   assert.equal(written.buffer.byteLength, written.byteLength, "the write holds only its reply");
@@ -243,12 +249,6 @@ Deno.test("on a connection without tryWrite, a write that may wait has its own b
 });
 
 Deno.test("a transient reply is written at once when it is next, and copied when it must wait", async () => {
-  /** A connection whose socket takes 5 bytes at once and the rest only through `write`. */
-  class PartialConn extends StalledConn {
-    tryWrite(_data: Uint8Array): number {
-      return 5;
-    }
-  }
   const conn = new PartialConn("get a\r\nget b\r\n");
   const { session, routed, serving } = await serveUntilRouted(conn, 2);
   // A backend's read buffer, reused for the next read as soon as complete() returns.
@@ -261,7 +261,7 @@ Deno.test("a transient reply is written at once when it is next, and copied when
   readBuffer.fill(0x3f);
   wholeBuffer.fill(0x3f);
   conn.releaseFirstWrite();
-  while (conn.writes.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+  await waitWhile(() => conn.writes.length < 2);
   const decoder = new TextDecoder();
   assert.equal(decoder.decode(conn.writes[0]), " a 0 1\r\n1\r\nEND\r\n", "the rest, copied");
   assert.equal(
