@@ -30,9 +30,9 @@ const TABLE: Uint16Array = (() => {
  * console.log(crc16(new TextEncoder().encode("apple"))); // 3662830516
  * ```
  */
-export function crc16(key: Uint8Array): number {
+export function crc16(key: Uint8Array, start = 0, end = key.length): number {
   let crc = 0;
-  for (let i = 0; i < key.length; i++) {
+  for (let i = start; i < end; i++) {
     crc = (crc << 8) ^ TABLE[((crc >>> 8) ^ key[i]) & 0xff];
   }
   return crc >>> 0;

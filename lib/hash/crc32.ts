@@ -18,10 +18,12 @@ const TABLE: Uint32Array = (() => {
   return table;
 })();
 
-/** The standard CRC-32 register after `key`, before the final inversion, as an int32. */
-function register(key: Uint8Array): number {
+/**
+ * The standard CRC-32 register after `key[start..end)`, before the final inversion, as an int32.
+ */
+function register(key: Uint8Array, start: number, end: number): number {
   let crc = -1;
-  for (let i = 0; i < key.length; i++) {
+  for (let i = start; i < end; i++) {
     crc = (crc >>> 8) ^ TABLE[(crc ^ key[i]) & 0xff];
   }
   return crc;
@@ -37,8 +39,8 @@ function register(key: Uint8Array): number {
  * console.log(crc32(new TextEncoder().encode("apple"))); // 10542
  * ```
  */
-export function crc32(key: Uint8Array): number {
-  return (~register(key) >>> 16) & 0x7fff;
+export function crc32(key: Uint8Array, start = 0, end = key.length): number {
+  return (~register(key, start, end) >>> 16) & 0x7fff;
 }
 
 /**
@@ -50,6 +52,6 @@ export function crc32(key: Uint8Array): number {
  * console.log(crc32a(new TextEncoder().encode("apple"))); // 2838417488
  * ```
  */
-export function crc32a(key: Uint8Array): number {
-  return ~register(key) >>> 0;
+export function crc32a(key: Uint8Array, start = 0, end = key.length): number {
+  return ~register(key, start, end) >>> 0;
 }

@@ -30,9 +30,9 @@ const FNV_32_PRIME = 0x01000193;
  * console.log(fnv1_64(new TextEncoder().encode("apple"))); // 473199127
  * ```
  */
-export function fnv1_64(key: Uint8Array): number {
+export function fnv1_64(key: Uint8Array, start = 0, end = key.length): number {
   let hash = FNV_64_INIT_LOW;
-  for (let i = 0; i < key.length; i++) {
+  for (let i = start; i < end; i++) {
     hash = Math.imul(hash, FNV_64_PRIME_LOW) ^ ((key[i] << 24) >> 24);
   }
   return hash >>> 0;
@@ -48,9 +48,9 @@ export function fnv1_64(key: Uint8Array): number {
  * console.log(fnv1a_64(new TextEncoder().encode("apple"))); // 1488911807
  * ```
  */
-export function fnv1a_64(key: Uint8Array): number {
+export function fnv1a_64(key: Uint8Array, start = 0, end = key.length): number {
   let hash = FNV_64_INIT_LOW;
-  for (let i = 0; i < key.length; i++) {
+  for (let i = start; i < end; i++) {
     hash = Math.imul(hash ^ ((key[i] << 24) >> 24), FNV_64_PRIME_LOW);
   }
   return hash >>> 0;
@@ -65,9 +65,9 @@ export function fnv1a_64(key: Uint8Array): number {
  * console.log(fnv1_32(new TextEncoder().encode("apple"))); // 67176023
  * ```
  */
-export function fnv1_32(key: Uint8Array): number {
+export function fnv1_32(key: Uint8Array, start = 0, end = key.length): number {
   let hash = FNV_32_INIT;
-  for (let i = 0; i < key.length; i++) {
+  for (let i = start; i < end; i++) {
     hash = Math.imul(hash, FNV_32_PRIME) ^ ((key[i] << 24) >> 24);
   }
   return hash >>> 0;
@@ -82,9 +82,9 @@ export function fnv1_32(key: Uint8Array): number {
  * console.log(fnv1a_32(new TextEncoder().encode("apple"))); // 280767167
  * ```
  */
-export function fnv1a_32(key: Uint8Array): number {
+export function fnv1a_32(key: Uint8Array, start = 0, end = key.length): number {
   let hash = FNV_32_INIT;
-  for (let i = 0; i < key.length; i++) {
+  for (let i = start; i < end; i++) {
     hash = Math.imul(hash ^ ((key[i] << 24) >> 24), FNV_32_PRIME);
   }
   return hash >>> 0;

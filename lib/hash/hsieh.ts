@@ -16,14 +16,14 @@
  * console.log(hsieh(new TextEncoder().encode("apple"))); // 3738850110
  * ```
  */
-export function hsieh(key: Uint8Array): number {
-  const length = key.length;
+export function hsieh(key: Uint8Array, start = 0, end = key.length): number {
+  const length = end - start;
   if (length === 0) {
     return 0;
   }
   let hash = 0;
-  let i = 0;
-  for (const end = length & ~3; i < end; i += 4) {
+  let i = start;
+  for (const words = start + (length & ~3); i < words; i += 4) {
     hash = (hash + (key[i] | (key[i + 1] << 8))) | 0;
     const tmp = ((key[i + 2] | (key[i + 3] << 8)) << 11) ^ hash;
     hash = (hash << 16) ^ tmp;

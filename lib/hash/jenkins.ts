@@ -25,12 +25,12 @@ function word(key: Uint8Array, i: number): number {
  * console.log(jenkins(new TextEncoder().encode("apple"))); // 1442444624
  * ```
  */
-export function jenkins(key: Uint8Array): number {
-  let length = key.length;
+export function jenkins(key: Uint8Array, start = 0, end = key.length): number {
+  let length = end - start;
   let a = (0xdeadbeef + length + 13) | 0;
   let b = a;
   let c = a;
-  let i = 0;
+  let i = start;
   for (; length > 12; length -= 12, i += 12) {
     a = (a + word(key, i)) | 0;
     b = (b + word(key, i + 4)) | 0;

@@ -19,9 +19,9 @@
  * console.log(magent(new TextEncoder().encode("a"))); // 177670 (5381 * 33 + 97)
  * ```
  */
-export function magent(key: Uint8Array): number {
+export function magent(key: Uint8Array, start = 0, end = key.length): number {
   let hash = 5381;
-  for (let i = 0; i < key.length; i++) {
+  for (let i = start; i < end; i++) {
     const byte = key[i];
     if (byte === 0) {
       break;

@@ -186,7 +186,7 @@ export function md5Words(data: Uint8Array, out: Uint32Array): void {
  * console.log(md5(new TextEncoder().encode("apple"))); // 3195025439
  * ```
  */
-export function md5(key: Uint8Array): number {
-  digest(key);
+export function md5(key: Uint8Array, start = 0, end = key.length): number {
+  digest(start === 0 && end === key.length ? key : key.subarray(start, end));
   return STATE[0] >>> 0;
 }

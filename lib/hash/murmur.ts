@@ -17,11 +17,11 @@ const M = 0x5bd1e995;
  * console.log(murmur(new TextEncoder().encode("apple"))); // 4142305122
  * ```
  */
-export function murmur(key: Uint8Array): number {
-  const length = key.length;
+export function murmur(key: Uint8Array, start = 0, end = key.length): number {
+  const length = end - start;
   let h = Math.imul(0xdeadbeef, length) ^ length;
-  let i = 0;
-  for (const end = length & ~3; i < end; i += 4) {
+  let i = start;
+  for (const words = start + (length & ~3); i < words; i += 4) {
     let k = key[i] | (key[i + 1] << 8) | (key[i + 2] << 16) | (key[i + 3] << 24);
     k = Math.imul(k, M);
     k ^= k >>> 24;

@@ -16,9 +16,9 @@
  * console.log(one_at_a_time(new TextEncoder().encode("apple"))); // 2297466611
  * ```
  */
-export function one_at_a_time(key: Uint8Array): number {
+export function one_at_a_time(key: Uint8Array, start = 0, end = key.length): number {
   let value = 0;
-  for (let i = 0; i < key.length; i++) {
+  for (let i = start; i < end; i++) {
     value = (value + ((key[i] << 24) >> 24)) | 0;
     value = (value + (value << 10)) | 0;
     value ^= value >>> 6;

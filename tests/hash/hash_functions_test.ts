@@ -8,6 +8,7 @@ import { jenkins } from "../../lib/hash/jenkins.ts";
 import { md5 } from "../../lib/hash/md5.ts";
 import { murmur } from "../../lib/hash/murmur.ts";
 import { one_at_a_time } from "../../lib/hash/one_at_a_time.ts";
+import { SeededRandom } from "../helpers/random.ts";
 
 Deno.test("HASH_NAMES lists twemproxy's twelve hashes in its order", () => {
   assert.deepEqual(HASH_NAMES, [
@@ -50,4 +51,18 @@ Deno.test("hashFunction returns the function of each name", () => {
 Deno.test("hashFunction rejects an unknown name", () => {
   assert.throws(() => hashFunction("sha1" as HashName), RangeError);
   assert.throws(() => hashFunction("toString" as HashName), RangeError);
+});
+
+Deno.test("every hash of a key where it lies in a longer buffer equals the hash of the key alone", () => {
+  const random = new SeededRandom(7);
+  for (const name of HASH_NAMES) {
+    const hash = hashFunction(name);
+    for (let length = 0; length <= 40; length++) {
+      const before = random.int(5);
+      const buffer = new Uint8Array(before + length + random.int(5));
+      for (let i = 0; i < buffer.length; i++) buffer[i] = random.int(256);
+      const key = buffer.slice(before, before + length);
+      assert.equal(hash(buffer, before, before + length), hash(key), `${name}, ${length} bytes`);
+    }
+  }
 });
