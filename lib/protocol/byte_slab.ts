@@ -10,12 +10,12 @@
  * @module
  */
 
+import { copyBytes } from "./bytes.ts";
+
 /** Bytes in one block, unless the slab is made with another size. */
 const BLOCK_SIZE = 4096;
 /** Copies longer than this get a buffer of their own, unless the slab is made with another. */
 const MAX_SHARED_COPY = 512;
-/** Copies up to this long are made byte by byte. */
-const SHORT_COPY = 64;
 
 /**
  * Hands out copies of byte ranges as views into blocks of {@linkcode BLOCK_SIZE} bytes, a new
@@ -51,9 +51,7 @@ export class ByteSlab {
     const length = end - start;
     if (length > this.#maxShared) return source.slice(start, end);
     const out = this.alloc(length);
-    // A loop beats making the view that `set` needs, up to a few dozen bytes.
-    if (length <= SHORT_COPY) { for (let i = 0; i < length; i++) out[i] = source[start + i]; }
-    else out.set(source.subarray(start, end));
+    copyBytes(out, 0, source, start, end);
     return out;
   }
 

@@ -21,6 +21,36 @@ export function concatBytes(chunks: Uint8Array[], total: number, slab?: ByteSlab
   return out;
 }
 
+/** The longest copy done byte by byte: shorter than that, a loop beats making a view for `set`. */
+const SHORT_COPY = 64;
+
+/**
+ * Copies `source[start..end)` into `target` at `offset`; returns the offset just past it. Short
+ * ranges are copied in a loop, without the view that `set` would need.
+ *
+ * @example
+ * ```ts
+ * import { copyBytes } from "./bytes.ts";
+ * const target = new Uint8Array(4);
+ * console.log(copyBytes(target, 1, new Uint8Array([7, 8, 9]), 1, 3), target); // 3 Uint8Array(4) [ 0, 8, 9, 0 ]
+ * ```
+ */
+export function copyBytes(
+  target: Uint8Array,
+  offset: number,
+  source: Uint8Array,
+  start: number,
+  end: number,
+): number {
+  const length = end - start;
+  if (length <= SHORT_COPY) {
+    for (let i = 0; i < length; i++) target[offset + i] = source[start + i];
+  } else {
+    target.set(source.subarray(start, end), offset);
+  }
+  return offset + length;
+}
+
 /** Writes all of `data`, however many calls the connection needs. */
 export async function writeAll(
   conn: { write(data: Uint8Array): Promise<number> },
@@ -42,6 +72,23 @@ export function bytesEqualAt(
   if (word.length !== end - start) return false;
   for (let i = 0; i < word.length; i++) {
     if (word[i] !== buf[start + i]) return false;
+  }
+  return true;
+}
+
+/** True when `a[aStart..aEnd)` and `b[bStart..bEnd)` hold the same bytes. */
+export function rangesEqual(
+  a: Uint8Array,
+  aStart: number,
+  aEnd: number,
+  b: Uint8Array,
+  bStart: number,
+  bEnd: number,
+): boolean {
+  const length = aEnd - aStart;
+  if (length !== bEnd - bStart) return false;
+  for (let i = 0; i < length; i++) {
+    if (a[aStart + i] !== b[bStart + i]) return false;
   }
   return true;
 }

@@ -2,7 +2,7 @@ import { type BackendError, IGNORE_REPLIES, type ReplyHandler } from "../backend
 import { concatBytes } from "../protocol/bytes.ts";
 import { isTouchRetrieval } from "../protocol/text/command.ts";
 import { touchRequest } from "../protocol/text/item_state.ts";
-import { buildLine } from "../protocol/text/request_lines.ts";
+import { retrievalLine } from "../protocol/text/request_lines.ts";
 import {
   fileValueBlocks,
   type FoundBlocks,
@@ -74,15 +74,17 @@ export class GetOperation implements ReplyHandler {
     this.#request = request;
     this.#sink = sink;
     this.#seq = seq;
-    const keys = request.keys;
-    this.#hashes = new Array(keys.length);
-    for (let i = 0; i < keys.length; i++) this.#hashes[i] = pool.hashOf(keys[i]);
+    const count = request.keyCount;
+    this.#hashes = new Array(count);
+    for (let i = 0; i < count; i++) {
+      this.#hashes[i] = pool.hashOf(request.keySource(i), request.keyStart(i), request.keyEnd(i));
+    }
     this.#since = pool.replication?.tracker.now() ?? 0;
   }
 
   /** Sends the keys to their primaries. */
   start(): void {
-    const all = new Array<number>(this.#request.keys.length);
+    const all = new Array<number>(this.#request.keyCount);
     for (let i = 0; i < all.length; i++) all[i] = i;
     this.#pending++; // held while asking, so that no reply finishes the operation early
     this.#ask(0, all);
@@ -96,31 +98,33 @@ export class GetOperation implements ReplyHandler {
   #ask(replica: number, keyIndexes: number[]): void {
     const group = this.#pool.group(replica);
     const replication = this.#pool.replication;
-    const keys = this.#request.keys;
-    const everyKey = keyIndexes.length === keys.length;
+    const request = this.#request;
+    const everyKey = keyIndexes.length === request.keyCount;
     if (keyIndexes.length === 1) {
       const server = group.indexOf(this.#hashes[keyIndexes[0]]);
-      if (replication?.suspects(replica, server, keys[keyIndexes[0]])) {
+      if (replication?.suspects(replica, server, request.keys[keyIndexes[0]])) {
         if (replica === 0) this.#askBackups(keyIndexes);
       } else {
         this.#send(replica, server, keyIndexes, everyKey);
       }
       return;
     }
-    const byServer = new Map<number, number[]>();
+    // The keys of each server, by the server's index in its group.
+    const byServer = new Array<number[] | undefined>(group.backends.length);
     let suspect: number[] | null = null;
     for (const k of keyIndexes) {
       const server = group.indexOf(this.#hashes[k]);
-      if (replication?.suspects(replica, server, keys[k])) {
+      if (replication?.suspects(replica, server, request.keys[k])) {
         (suspect ??= []).push(k);
         continue;
       }
-      const list = byServer.get(server);
-      if (list === undefined) byServer.set(server, [k]);
+      const list = byServer[server];
+      if (list === undefined) byServer[server] = [k];
       else list.push(k);
     }
-    for (const [server, list] of byServer) {
-      this.#send(replica, server, list, list.length === keys.length);
+    for (let server = 0; server < byServer.length; server++) {
+      const list = byServer[server];
+      if (list !== undefined) this.#send(replica, server, list, list.length === request.keyCount);
     }
     if (suspect !== null && replica === 0) this.#askBackups(suspect);
   }
@@ -133,7 +137,9 @@ export class GetOperation implements ReplyHandler {
   #send(replica: number, server: number, keys: number[], everyKey: boolean): void {
     this.#pending++;
     const tag = this.#parts.push({ keys, replica, server }) - 1;
-    const bytes = everyKey ? this.#request.raw : this.#subrequest(keys);
+    const bytes = everyKey
+      ? this.#request.raw
+      : retrievalLine(this.#request, keys, this.#pool.slab);
     this.#pool.group(replica).backends[server].send(
       bytes,
       ReplyKind.Retrieval,
@@ -145,21 +151,12 @@ export class GetOperation implements ReplyHandler {
 
   /** The blocks found on `replica`, by key index. */
   #foundOn(replica: number): FoundBlocks {
-    const n = this.#request.keys.length;
+    const n = this.#request.keyCount;
     return this.#found[replica] ??= {
       replies: new Array(n),
       starts: new Array(n),
       ends: new Array(n),
     };
-  }
-
-  /** `get k1 k2…` (or `gat <exptime> k1…`) for some of the request's keys. */
-  #subrequest(keyIndexes: number[]): Uint8Array {
-    const request = this.#request;
-    const prefix = isTouchRetrieval(request.command) ? 2 : 1;
-    const words = request.tokens.slice(0, prefix);
-    for (const k of keyIndexes) words.push(request.keys[k]);
-    return buildLine(words, undefined, this.#pool.slab);
   }
 
   /** A server's reply: its blocks are matched to the keys of its part, in order. */
@@ -170,22 +167,22 @@ export class GetOperation implements ReplyHandler {
       return;
     }
     const part = this.#parts[tag];
-    const keys = this.#request.keys;
+    const keyCount = this.#request.keyCount;
     if (part.replica === 0 || !this.#pool.replication!.refilling(part.replica, part.server)) {
       this.#answered = true;
     }
-    if (part.replica === 0 && part.keys.length === keys.length) {
+    if (part.replica === 0 && part.keys.length === keyCount) {
       // One primary answered for every key. When it had them all (the common case), or there is
       // no backup to ask, its reply is the answer: no block needs to be picked out.
       const hits = valueCount(reply);
-      if (hits === keys.length || this.#pool.replicas === 1) {
+      if (hits === keyCount || this.#pool.replicas === 1) {
         this.#whole = reply;
         this.#wholeHits = hits;
         this.#partDone(tag, true);
         return;
       }
     }
-    fileValueBlocks(reply, keys, part.keys, this.#foundOn(part.replica));
+    fileValueBlocks(reply, this.#request, part.keys, this.#foundOn(part.replica));
     this.#partDone(tag, true);
   }
 
@@ -203,7 +200,7 @@ export class GetOperation implements ReplyHandler {
       const missing = part.keys.filter((k) => found?.[k] === undefined);
       if (missing.length > 0) {
         if (answered) {
-          const missed = this.#primaryMissed ??= new Array(this.#request.keys.length);
+          const missed = this.#primaryMissed ??= new Array(this.#request.keyCount);
           for (const k of missing) missed[k] = true;
         } else {
           this.#pool.stats.failovers++;
@@ -251,7 +248,7 @@ export class GetOperation implements ReplyHandler {
         for (let k = 0; k < this.#wholeHits; k++) this.#afterHit(k, 0);
       }
       stats.getHits += this.#wholeHits;
-      stats.getMisses += this.#request.keys.length - this.#wholeHits;
+      stats.getMisses += this.#request.keyCount - this.#wholeHits;
       this.#sink.complete(this.#seq, this.#whole);
       return;
     }
@@ -263,7 +260,8 @@ export class GetOperation implements ReplyHandler {
     let run: Uint8Array | undefined;
     let runStart = 0;
     let runEnd = 0;
-    for (let k = 0; k < this.#request.keys.length; k++) {
+    const keyCount = this.#request.keyCount;
+    for (let k = 0; k < keyCount; k++) {
       let replica = 0;
       while (replica < this.#found.length && this.#found[replica]?.replies[k] === undefined) {
         replica++;
@@ -287,7 +285,7 @@ export class GetOperation implements ReplyHandler {
     }
     if (run !== undefined) total += pushRun(chunks, run, runStart, runEnd);
     stats.getHits += hits;
-    stats.getMisses += this.#request.keys.length - hits;
+    stats.getMisses += keyCount - hits;
     if (hits === 0 && !this.#answered && this.#errorReply !== null) {
       this.#sink.complete(this.#seq, this.#errorReply);
       return;

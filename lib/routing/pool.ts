@@ -51,9 +51,13 @@ export class Pool {
       : new Replication(this, replication.options, replication.logger);
   }
 
-  /** The hash a key is placed by, in every group of this pool. */
-  hashOf(key: Uint8Array): number {
-    return this.#hash(this.#hashTag === null ? key : hashTagged(key, this.#hashTag));
+  /**
+   * The hash a key is placed by, in every group of this pool: of the key `key[start..end)`, all
+   * of `key` by default.
+   */
+  hashOf(key: Uint8Array, start = 0, end = key.length): number {
+    if (this.#hashTag === null) return this.#hash(key, start, end);
+    return this.#hash(hashTagged(key.subarray(start, end), this.#hashTag));
   }
 
   /** The group that holds replica `replica` of every key: 0 is the primaries, 1… the backups. */

@@ -32,9 +32,9 @@ export class Router {
     const stats = this.pool.stats;
     const command = request.command;
     if (isRetrieval(command)) {
-      stats.cmdGet += request.keys.length;
+      stats.cmdGet += request.keyCount;
       if (isTouchRetrieval(command)) stats.cmdTouch++;
-      if (request.keys.length === 1 && this.pool.replication === null) {
+      if (request.keyCount === 1 && this.pool.replication === null) {
         new SingleGetOperation(this.pool, sink, seq).start(request);
       } else {
         new GetOperation(this.pool, request, sink, seq).start();

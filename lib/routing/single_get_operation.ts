@@ -40,7 +40,8 @@ export class SingleGetOperation implements ReplyHandler {
   /** Sends `request`, a retrieval of one key, to the key's server. */
   start(request: TextRequest): void {
     const pool = this.#pool;
-    pool.primaries.pick(pool.hashOf(request.keys[0])).send(
+    const hash = pool.hashOf(request.keySource(0), request.keyStart(0), request.keyEnd(0));
+    pool.primaries.pick(hash).send(
       request.raw,
       ReplyKind.Retrieval,
       this,

@@ -414,7 +414,7 @@ export class ClientSession implements ReplySink {
   #request(request: TextRequest): void {
     const seq = this.#take();
     const i = seq & this.#mask;
-    const keys = request.keys.length;
+    const keys = request.keyCount;
     let cost = request.raw.length + keys * COST_PER_KEY;
     // An mg (a meta or binary get) brings a value back as a retrieval does.
     if (isRetrieval(request.command) || request.command === Command.MetaGet) {

@@ -6,6 +6,8 @@ import {
   TextRequestParser,
 } from "../../lib/protocol/text/request_parser.ts";
 import { TextRequest } from "../../lib/protocol/text/text_request.ts";
+import { retrievalLine } from "../../lib/protocol/text/request_lines.ts";
+import { ByteSlab } from "../../lib/protocol/byte_slab.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -69,6 +71,42 @@ Deno.test("a parsed request exposes its command, keys, noreply and data as views
   assert.deepEqual(get.keys.map((k) => decoder.decode(k)), ["x", "y", "x"]);
   assert.equal(get.noreply, false);
   assert.equal(get.data.length, 0);
+});
+
+Deno.test("a parsed request's keys can be read where they lie, with the same bytes as its key views", () => {
+  const [gat] = new TextRequestParser().push(
+    encoder.encode("  gat  60 alpha   b\x01c  alpha\r\n"),
+  ) as TextRequest[];
+  assert.equal(gat.keyCount, 3);
+  const inPlace = Array.from(
+    { length: gat.keyCount },
+    (_, i) => decoder.decode(gat.keySource(i).subarray(gat.keyStart(i), gat.keyEnd(i))),
+  );
+  assert.deepEqual(inPlace, ["alpha", "b\x01c", "alpha"]);
+  assert.deepEqual(gat.keys.map((k) => decoder.decode(k)), inPlace);
+  assert.equal(gat.keySource(1), gat.raw);
+  assert.deepEqual(gat.tokens.map((t) => decoder.decode(t)), ["gat", "60", ...inPlace]);
+});
+
+Deno.test("a request built from views reads its keys in those views", () => {
+  const raw = encoder.encode("mg abc v\r\n");
+  const decoded = encoder.encode("decoded");
+  const request = new TextRequest(Command.MetaGet, raw, [], [decoded], false, raw.length);
+  assert.equal(request.keyCount, 1);
+  assert.equal(request.keySource(0), decoded);
+  assert.deepEqual([request.keyStart(0), request.keyEnd(0)], [0, decoded.length]);
+});
+
+Deno.test("a retrieval's share for one server keeps its command and exptime, and only its keys", () => {
+  const parser = new TextRequestParser();
+  const [get, gats] = parser.push(
+    encoder.encode("get a bb ccc\r\ngats  -1 k1 k2 k3\r\n"),
+  ) as TextRequest[];
+  assert.equal(decoder.decode(retrievalLine(get, [2, 0])), "get ccc a\r\n");
+  assert.equal(decoder.decode(retrievalLine(gats, [1])), "gats -1 k2\r\n");
+  const long = "k".repeat(250);
+  const [big] = parser.push(encoder.encode(`gets x ${long}\r\n`)) as TextRequest[];
+  assert.equal(decoder.decode(retrievalLine(big, [1, 0], new ByteSlab())), `gets ${long} x\r\n`);
 });
 
 Deno.test("argument counts and numbers are checked as memcached 1.6 checks them", () => {

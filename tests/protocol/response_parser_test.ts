@@ -3,6 +3,7 @@ import {
   fileValueBlocks,
   type FoundBlocks,
   isErrorReply,
+  type KeyRanges,
   ReplyKind,
   TextResponseFramer,
   valueBlocks,
@@ -11,6 +12,12 @@ import {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** Keys given as arrays of their own, as `fileValueBlocks` reads keys. */
+function keyRanges(names: string[]): KeyRanges {
+  const keys = names.map((k) => encoder.encode(k));
+  return { keySource: (i) => keys[i], keyStart: () => 0, keyEnd: (i) => keys[i].length };
+}
 
 Deno.test("a retrieval reply is framed only once it is complete, across any split", () => {
   const reply = encoder.encode("VALUE a 0 5\r\nhe\r\nl\r\nVALUE b 3 0 9\r\n\r\nEND\r\nSTORED\r\n");
@@ -56,7 +63,7 @@ Deno.test("valueBlocks finds each key and block of a reply", () => {
 
 Deno.test("each VALUE block is filed under its key, and misses are left out", () => {
   const reply = encoder.encode("VALUE a 0 2 77\r\nhi\r\nVALUE bb 1 0\r\n\r\nEND\r\n");
-  const keys = ["bb", "a", "x", "bb", "b"].map((k) => encoder.encode(k));
+  const keys = keyRanges(["bb", "a", "x", "bb", "b"]);
   const found: FoundBlocks = { replies: new Array(5), starts: [], ends: [] };
   // The reply answers keys 1 ("a"), 2 ("x", a miss) and 3 ("bb"), in that order.
   fileValueBlocks(reply, keys, [1, 2, 3], found);
@@ -75,18 +82,17 @@ Deno.test("each VALUE block is filed under its key, and misses are left out", ()
 });
 
 Deno.test("a VALUE line with runs of spaces is read as the framer reads it, so a block ends where framing says", () => {
-  const text = "VALUE a  0  2\r\nhi\r\nVALUE b 0 2 \r\nyo\r\nEND\r\n";
+  const text = "VALUE  a  0  2\r\nhi\r\nVALUE b 0 2 \r\nyo\r\nEND\r\n";
   const reply = encoder.encode(text);
   assert.equal(
     new TextResponseFramer().frame(reply, 0, reply.length, ReplyKind.Retrieval),
     reply.length,
   );
-  const keys = ["a", "b"].map((k) => encoder.encode(k));
   const found: FoundBlocks = { replies: [], starts: [], ends: [] };
-  fileValueBlocks(reply, keys, [0, 1], found);
+  fileValueBlocks(reply, keyRanges(["a", "b"]), [0, 1], found);
   assert.deepEqual(
     [0, 1].map((k) => decoder.decode(reply.subarray(found.starts[k], found.ends[k]))),
-    ["VALUE a  0  2\r\nhi\r\n", "VALUE b 0 2 \r\nyo\r\n"],
+    ["VALUE  a  0  2\r\nhi\r\n", "VALUE b 0 2 \r\nyo\r\n"],
   );
   assert.equal(valueCount(reply), 2);
   assert.equal(valueCount(encoder.encode("VALUE  a 0 2\r\nhi\r\nVALUE b 0 1\r\nx\r\nEND\r\n")), 2);

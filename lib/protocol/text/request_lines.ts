@@ -1,5 +1,7 @@
 import type { ByteSlab } from "../byte_slab.ts";
+import { copyBytes } from "../bytes.ts";
 import { isPlainKey, metaKeyWords } from "../meta/meta_key.ts";
+import { Command, type CommandCode, isTouchRetrieval } from "./command.ts";
 import type { TextRequest } from "./text_request.ts";
 
 const SPACE = 0x20;
@@ -7,6 +9,13 @@ const CRLF = new TextEncoder().encode("\r\n");
 const SET = new TextEncoder().encode("set");
 const DELETE = new TextEncoder().encode("delete");
 const MD = new TextEncoder().encode("md");
+/** The command word of each retrieval command. */
+const RETRIEVAL_WORDS = new Map<CommandCode, Uint8Array>([
+  [Command.Get, new TextEncoder().encode("get")],
+  [Command.Gets, new TextEncoder().encode("gets")],
+  [Command.Gat, new TextEncoder().encode("gat")],
+  [Command.Gats, new TextEncoder().encode("gats")],
+]);
 
 /**
  * Joins words with single spaces, ends them with `\r\n`, and appends `data` if given. The bytes
@@ -24,6 +33,46 @@ export function buildLine(words: Uint8Array[], data?: Uint8Array, slab?: ByteSla
   }
   out.set(CRLF, offset);
   if (data) out.set(data, offset + 2);
+  return out;
+}
+
+/**
+ * The retrieval `request` (`get`, `gets`, `gat` or `gats`) for its keys `keyIndexes` only, in that
+ * order: what one server is asked for its share of a multi-key get. The keys are copied from
+ * where they lie in the request, without a view each. The bytes are carved from `slab` when one
+ * is given.
+ *
+ * @example
+ * ```ts
+ * import { retrievalLine } from "./request_lines.ts";
+ * import { TextRequestParser } from "./request_parser.ts";
+ * import type { TextRequest } from "./text_request.ts";
+ * const [get] = new TextRequestParser().push(new TextEncoder().encode("gat 60 a b c\r\n"));
+ * const line = retrievalLine(get as TextRequest, [2, 0]);
+ * console.log(new TextDecoder().decode(line)); // "gat 60 c a\r\n"
+ * ```
+ */
+export function retrievalLine(
+  request: TextRequest,
+  keyIndexes: readonly number[],
+  slab?: ByteSlab,
+): Uint8Array {
+  const command = RETRIEVAL_WORDS.get(request.command)!;
+  const exptime = isTouchRetrieval(request.command) ? request.tokens[1] : null;
+  let length = command.length + (exptime === null ? 0 : 1 + exptime.length) + 2;
+  for (const k of keyIndexes) length += 1 + request.keyEnd(k) - request.keyStart(k);
+  const out = slab === undefined ? new Uint8Array(length) : slab.alloc(length);
+  let offset = copyBytes(out, 0, command, 0, command.length);
+  if (exptime !== null) {
+    out[offset++] = SPACE;
+    offset = copyBytes(out, offset, exptime, 0, exptime.length);
+  }
+  for (const k of keyIndexes) {
+    out[offset++] = SPACE;
+    offset = copyBytes(out, offset, request.keySource(k), request.keyStart(k), request.keyEnd(k));
+  }
+  out[offset] = CRLF[0];
+  out[offset + 1] = CRLF[1];
   return out;
 }
 

@@ -392,10 +392,14 @@ export class TextRequestParser {
     totalLength: number,
     noreply: boolean,
   ): TextRequest {
-    const tokens = new Array<Uint8Array>(n);
-    const raw = this.#copyOut(totalLength, tokens);
-    const keys = endKey - firstKey === 1 ? [tokens[firstKey]] : tokens.slice(firstKey, endKey);
-    return new TextRequest(code, raw, tokens, keys, noreply, lineLength);
+    const base = this.#start;
+    const raw = this.#slab.copy(this.#buf, base, base + totalLength);
+    const spans = new Array<number>(2 * n);
+    for (let t = 0; t < n; t++) {
+      spans[2 * t] = this.#tokenStarts[t] - base;
+      spans[2 * t + 1] = this.#tokenEnds[t] - base;
+    }
+    return TextRequest.parsed(code, raw, spans, firstKey, endKey, noreply, lineLength);
   }
 
   /** A meta request of `n` tokens whose bytes are the `totalLength` from `#start`. */

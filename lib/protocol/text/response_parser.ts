@@ -5,7 +5,7 @@
  * @module
  */
 
-import { bytesEqualAt } from "../bytes.ts";
+import { rangesEqual } from "../bytes.ts";
 
 /** The shape of reply a request expects. */
 export const ReplyKind = {
@@ -247,25 +247,37 @@ export interface FoundBlocks {
 }
 
 /**
+ * Keys read where they lie, with no view each: key `i` is `keySource(i)[keyStart(i)..keyEnd(i))`.
+ * A parsed `TextRequest` is one.
+ */
+export interface KeyRanges {
+  keySource(i: number): Uint8Array;
+  keyStart(i: number): number;
+  keyEnd(i: number): number;
+}
+
+/**
  * Files the `VALUE` blocks of a complete retrieval reply under the keys they answer. The reply
- * answers `keys[indexes[0]]`, `keys[indexes[1]]`… in that order, leaving out the misses; block
+ * answers keys `indexes[0]`, `indexes[1]`… of `keys` in that order, leaving out the misses; block
  * `VALUE <key> …` to the data's `\r\n` is filed for the index `i` of its key as
  * `found.replies[i] = reply`, `found.starts[i]` and `found.ends[i]`. Keys are compared in place.
  *
  * @example
  * ```ts
  * import { type FoundBlocks, fileValueBlocks } from "./response_parser.ts";
+ * import { TextRequestParser } from "./request_parser.ts";
+ * import type { TextRequest } from "./text_request.ts";
  * const encoder = new TextEncoder();
+ * const [get] = new TextRequestParser().push(encoder.encode("get a b\r\n"));
  * const reply = encoder.encode("VALUE b 0 2\r\nhi\r\nEND\r\n");
- * const keys = ["a", "b"].map((k) => encoder.encode(k));
  * const found: FoundBlocks = { replies: [], starts: [], ends: [] };
- * fileValueBlocks(reply, keys, [0, 1], found);
+ * fileValueBlocks(reply, get as TextRequest, [0, 1], found);
  * console.log(found.replies[0], found.starts[1], found.ends[1]); // undefined 0 17
  * ```
  */
 export function fileValueBlocks(
   reply: Uint8Array,
-  keys: readonly Uint8Array[],
+  keys: KeyRanges,
   indexes: readonly number[],
   found: FoundBlocks,
 ): void {
@@ -273,10 +285,17 @@ export function fileValueBlocks(
   let next = 0;
   while (pos < reply.length && reply[pos] === V && next < indexes.length) {
     // The key is matched against the keys asked for, in order: a miss is left out of the reply.
-    const keyStart = pos + 6;
+    let keyStart = pos + 5; // past VALUE, then its spaces
+    while (keyStart < reply.length && reply[keyStart] === SPACE) keyStart++;
     let keyEnd = keyStart;
     while (keyEnd < reply.length && reply[keyEnd] !== SPACE) keyEnd++;
-    while (next < indexes.length && !bytesEqualAt(keys[indexes[next]], reply, keyStart, keyEnd)) {
+    while (next < indexes.length) {
+      const k = indexes[next];
+      if (
+        rangesEqual(keys.keySource(k), keys.keyStart(k), keys.keyEnd(k), reply, keyStart, keyEnd)
+      ) {
+        break;
+      }
       next++;
     }
     if (next === indexes.length) return;
