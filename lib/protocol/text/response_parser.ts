@@ -73,8 +73,30 @@ export class TextResponseFramer {
     if (kind === ReplyKind.Stats) return this.#frameStats(buf, start, end);
     let pos = start + this.#resume;
     while (pos < end) {
-      const lf = findLf(buf, pos, end);
-      if (lf < 0) return -1;
+      // A VALUE line is read in one pass: its fields as valueLength reads them, then its end.
+      let lf: number;
+      let length = 0;
+      let digits = 0;
+      if (buf[pos] === V) {
+        let i = pos;
+        for (let field = 0; field < 3; field++) {
+          while (i < end && buf[i] !== SPACE && buf[i] !== LF) i++;
+          while (i < end && buf[i] === SPACE) i++;
+        }
+        for (; i < end; i++, digits++) {
+          const digit = buf[i] - 0x30;
+          if (digit < 0 || digit > 9) break;
+          length = length * 10 + digit;
+        }
+        // Without a cas the line ends here; with one, at the next LF.
+        lf = buf[i] === CR && i + 1 < end && buf[i + 1] === LF ? i + 1 : findLf(buf, i, end);
+      } else {
+        lf = findLf(buf, pos, end);
+      }
+      if (lf < 0) {
+        this.#resume = pos - start;
+        return -1;
+      }
       if (buf[pos] !== V || lf - pos < 6) {
         // END, or an error line in place of the reply: either way, the reply ends here.
         if (buf[pos] !== E && pos !== start) {
@@ -83,8 +105,7 @@ export class TextResponseFramer {
         this.#resume = 0;
         return lf + 1;
       }
-      const length = valueLength(buf, pos, lf);
-      if (length < 0) throw new TypeError("a VALUE line without a valid length");
+      if (digits === 0) throw new TypeError("a VALUE line without a valid length");
       const next = lf + 1 + length + 2;
       if (next > end) {
         this.#resume = pos - start;
