@@ -8,9 +8,14 @@ import type { ByteSlab } from "./byte_slab.ts";
 
 /**
  * Joins `chunks`, whose lengths add up to `total`, into one array (the chunk itself if alone),
- * carved from `slab` when one is given, else a buffer of its own.
+ * carved from `slab` (a {@linkcode ByteSlab}, or a `ScratchBuffer`) when one is given, else a
+ * buffer of its own.
  */
-export function concatBytes(chunks: Uint8Array[], total: number, slab?: ByteSlab): Uint8Array {
+export function concatBytes(
+  chunks: Uint8Array[],
+  total: number,
+  slab?: Pick<ByteSlab, "alloc">,
+): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   const out = slab === undefined ? new Uint8Array(total) : slab.alloc(total);
   let offset = 0;

@@ -16,6 +16,9 @@ import { countFailure, failureReply } from "./failure_reply.ts";
 import type { Pool } from "./pool.ts";
 import type { ReplySink } from "./reply_sink.ts";
 
+/** Merged replies longer than this are put together in the pool's scratch buffer. */
+const SCRATCH_FROM = 4 * 1024;
+
 /** One request this operation sent: which keys it carries, to which replica. */
 interface Part {
   /** Indexes into the request's keys. */
@@ -51,6 +54,8 @@ export class GetOperation implements ReplyHandler {
   #whole: Uint8Array | null = null;
   /** How many keys `#whole` holds. */
   #wholeHits = 0;
+  /** Whether `#whole` is a view into a connection's read buffer, valid only while it is handled. */
+  #wholeTransient = false;
   /** What to answer if no server could answer: the first failure seen. */
   #errorReply: Uint8Array | null = null;
   /**
@@ -80,6 +85,15 @@ export class GetOperation implements ReplyHandler {
       this.#hashes[i] = pool.hashOf(request.keySource(i), request.keyStart(i), request.keyEnd(i));
     }
     this.#since = pool.replication?.tracker.now() ?? 0;
+  }
+
+  /**
+   * True while the reply awaited is the last, and no backup pool could be asked after it: it
+   * may then be a view into the connection's read buffer, since the answer is put together
+   * (and copied) before {@linkcode onReply} returns.
+   */
+  get takesTransientReplies(): boolean {
+    return this.#pending === 1 && this.#pool.replicas === 1;
   }
 
   /** Sends the keys to their primaries. */
@@ -160,12 +174,13 @@ export class GetOperation implements ReplyHandler {
   }
 
   /** A server's reply: its blocks are matched to the keys of its part, in order. */
-  onReply(reply: Uint8Array, tag: number): void {
+  onReply(reply: Uint8Array, tag: number, transient = false): void {
     if (isErrorReply(reply)) {
-      this.#errorReply ??= reply;
+      this.#errorReply ??= transient ? reply.slice() : reply;
       this.#partDone(tag, false);
       return;
     }
+    this.#wholeTransient = transient;
     const part = this.#parts[tag];
     const keyCount = this.#request.keyCount;
     if (part.replica === 0 || !this.#pool.replication!.refilling(part.replica, part.server)) {
@@ -249,7 +264,7 @@ export class GetOperation implements ReplyHandler {
       }
       stats.getHits += this.#wholeHits;
       stats.getMisses += this.#request.keyCount - this.#wholeHits;
-      this.#sink.complete(this.#seq, this.#whole);
+      this.#sink.complete(this.#seq, this.#whole, this.#wholeTransient);
       return;
     }
     // Blocks that lie next to each other in one reply (keys in a row on one server, the common
@@ -291,7 +306,11 @@ export class GetOperation implements ReplyHandler {
       return;
     }
     chunks.push(END);
-    this.#sink.complete(this.#seq, concatBytes(chunks, total, this.#pool.slab));
+    // A large merged reply is put together in the pool's scratch buffer, and handed on as
+    // transient: the session writes it at once, or copies it if it must wait.
+    const large = total > SCRATCH_FROM;
+    const merged = concatBytes(chunks, total, large ? this.#pool.scratch : this.#pool.slab);
+    this.#sink.complete(this.#seq, merged, large);
   }
 }
 

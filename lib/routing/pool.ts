@@ -1,5 +1,6 @@
 import type { HashFunction } from "../hash/hash_function.ts";
 import { ByteSlab } from "../protocol/byte_slab.ts";
+import { ScratchBuffer } from "../protocol/scratch_buffer.ts";
 import { hashTagged } from "../hash/hash_tag.ts";
 import type { ProxyStats } from "../observability/stats.ts";
 import type { Backend } from "../backend/backend.ts";
@@ -27,6 +28,12 @@ export class Pool {
    * its client is copied out by the session, so a kept piece holds at most one block.
    */
   readonly slab: ByteSlab = new ByteSlab(SLAB_BLOCK_SIZE, SLAB_MAX_SHARED);
+  /**
+   * Where a large merged reply is put together, to be handed on as transient: the session
+   * writes it at once, or copies it if it must wait. One buffer serves them all, with no
+   * allocation (and no zeroing) per reply.
+   */
+  readonly scratch: ScratchBuffer = new ScratchBuffer();
 
   /**
    * @param primaries The servers that own keys.

@@ -140,6 +140,40 @@ Deno.test("a multi-get spread over two servers comes back merged in key order, d
   });
 });
 
+for (const backups of [0, 1]) {
+  const which = backups === 0 ? "" : ", some of them from the backup pool";
+  Deno.test(`large multi-gets pipelined by several clients at once each come back whole, in order${which}`, async () => {
+    await withCluster({ primaries: 2, backups }, async ({ client, direct, primaries }) => {
+      const setup = await client();
+      const keys = Array.from({ length: 60 }, (_, i) => `big:${(i * 2654435761) >>> 0}:${i}`);
+      const value = (k: string) => `${k}:`.repeat(80).slice(0, 400);
+      for (const k of keys) assert.deepEqual(await setup.set(k, value(k)), "STORED\r\n");
+      if (backups > 0) {
+        // A third of the keys are gone from their primary: the backup pool has them.
+        const servers = await Promise.all(primaries.map((server) => direct(server)));
+        for (const [i, k] of keys.entries()) {
+          if (i % 3 === 0) { for (const d of servers) await d.call(`delete ${k}`); }
+        }
+      }
+      const expected = (asked: string[]) =>
+        asked.map((k) => `VALUE ${k} 0 400\r\n${value(k)}\r\n`).join("") + "END\r\n";
+      // Each client sends five gets of over 4 KiB of replies in one write: merged replies finish
+      // out of order, and one client's merge follows another's while the first is unwritten.
+      await Promise.all([0, 1, 2].map(async (n) => {
+        const c = await client();
+        const gets = [0, 1, 2, 3, 4].map((g) => {
+          const shift = (n * 5 + g) * 7;
+          return [...keys.slice(shift % 60), ...keys.slice(0, shift % 60)].slice(0, 25 + g * 8);
+        });
+        await c.write(gets.map((asked) => `get ${asked.join(" ")}\r\n`).join(""));
+        for (const asked of gets) {
+          assert.deepEqual(await c.readReply(ReplyKind.Retrieval), expected(asked));
+        }
+      }));
+    });
+  });
+}
+
 Deno.test("flush_all reaches every server, primaries and backups alike", async () => {
   await withCluster(
     { primaries: 2, backups: 1 },

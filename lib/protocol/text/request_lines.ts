@@ -69,7 +69,9 @@ export function retrievalLine(
   }
   for (const k of keyIndexes) {
     out[offset++] = SPACE;
-    offset = copyBytes(out, offset, request.keySource(k), request.keyStart(k), request.keyEnd(k));
+    const source = request.keySource(k);
+    const end = request.keyEnd(k);
+    for (let i = request.keyStart(k); i < end; i++) out[offset++] = source[i];
   }
   out[offset] = CRLF[0];
   out[offset + 1] = CRLF[1];
