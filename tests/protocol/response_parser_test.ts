@@ -81,6 +81,14 @@ Deno.test("each VALUE block is filed under its key, and misses are left out", ()
   assert.ok(found.replies[1] === reply && found.replies[3] === reply);
 });
 
+Deno.test("a missed key that begins another key is not taken for it", () => {
+  const reply = encoder.encode("VALUE abc 0 1\r\nx\r\nVALUE b 0 1\r\ny\r\nEND\r\n");
+  const found: FoundBlocks = { replies: [], starts: [], ends: [] };
+  fileValueBlocks(reply, keyRanges(["ab", "abc", "", "b"]), [0, 1, 2, 3], found);
+  assert.deepEqual(Array.from(found.starts), [undefined, 0, undefined, 18]);
+  assert.deepEqual(Array.from(found.ends), [undefined, 18, undefined, 34]);
+});
+
 Deno.test("a VALUE line with runs of spaces is read as the framer reads it, so a block ends where framing says", () => {
   const text = "VALUE  a  0  2\r\nhi\r\nVALUE b 0 2 \r\nyo\r\nEND\r\n";
   const reply = encoder.encode(text);

@@ -305,21 +305,26 @@ export function fileValueBlocks(
   let pos = 0;
   let next = 0;
   while (pos < reply.length && reply[pos] === V && next < indexes.length) {
-    // The key is matched against the keys asked for, in order: a miss is left out of the reply.
     let keyStart = pos + 5; // past VALUE, then its spaces
     while (keyStart < reply.length && reply[keyStart] === SPACE) keyStart++;
-    let keyEnd = keyStart;
-    while (keyEnd < reply.length && reply[keyEnd] !== SPACE) keyEnd++;
+    // The key is matched against the keys asked for, in order: a miss is left out of the reply.
+    // Each is compared where it would lie, followed by a space, without first finding the end
+    // of the key in the reply.
+    let keyEnd = -1;
     while (next < indexes.length) {
       const k = indexes[next];
+      const start = keys.keyStart(k);
+      const end = keyStart + keys.keyEnd(k) - start;
       if (
-        rangesEqual(keys.keySource(k), keys.keyStart(k), keys.keyEnd(k), reply, keyStart, keyEnd)
+        reply[end] === SPACE &&
+        rangesEqual(keys.keySource(k), start, keys.keyEnd(k), reply, keyStart, end)
       ) {
+        keyEnd = end;
         break;
       }
       next++;
     }
-    if (next === indexes.length) return;
+    if (keyEnd < 0) return;
     const end = blockEnd(reply, keyEnd);
     const k = indexes[next++];
     found.replies[k] = reply;
