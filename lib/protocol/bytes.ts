@@ -74,11 +74,7 @@ export function bytesEqualAt(
   start: number,
   end: number,
 ): boolean {
-  if (word.length !== end - start) return false;
-  for (let i = 0; i < word.length; i++) {
-    if (word[i] !== buf[start + i]) return false;
-  }
-  return true;
+  return rangesEqual(word, 0, word.length, buf, start, end);
 }
 
 /** True when `a[aStart..aEnd)` and `b[bStart..bEnd)` hold the same bytes. */
@@ -100,11 +96,7 @@ export function rangesEqual(
 
 /** True when `a` and `b` hold the same bytes. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) return false;
-  }
-  return true;
+  return rangesEqual(a, 0, a.length, b, 0, b.length);
 }
 
 /** True when `bytes` starts with `prefix`. */
