@@ -180,7 +180,6 @@ export class GetOperation implements ReplyHandler {
       this.#partDone(tag, false);
       return;
     }
-    this.#wholeTransient = transient;
     const part = this.#parts[tag];
     const keyCount = this.#request.keyCount;
     if (part.replica === 0 || !this.#pool.replication!.refilling(part.replica, part.server)) {
@@ -192,6 +191,7 @@ export class GetOperation implements ReplyHandler {
       const hits = valueCount(reply);
       if (hits === keyCount || this.#pool.replicas === 1) {
         this.#whole = reply;
+        this.#wholeTransient = transient;
         this.#wholeHits = hits;
         this.#partDone(tag, true);
         return;
