@@ -104,6 +104,7 @@ Deno.test("a VALUE line with runs of spaces is read as the framer reads it, so a
   );
   assert.equal(valueCount(reply), 2);
   assert.equal(valueCount(encoder.encode("VALUE  a 0 2\r\nhi\r\nVALUE b 0 1\r\nx\r\nEND\r\n")), 2);
+  assert.deepEqual(valueBlocks(reply).map((b) => decoder.decode(b.key)), ["a", "b"]);
 });
 
 Deno.test("valueCount counts a reply's VALUE blocks, stepping over data that looks like one", () => {

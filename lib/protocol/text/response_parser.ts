@@ -246,7 +246,8 @@ export function valueBlocks(reply: Uint8Array): ValueBlock[] {
   let pos = 0;
   while (pos < reply.length && reply[pos] === V) {
     const lf = findLf(reply, pos, reply.length);
-    const keyStart = pos + 6;
+    let keyStart = pos + 5; // past VALUE, then its spaces
+    while (keyStart < lf && reply[keyStart] === SPACE) keyStart++;
     let keyEnd = keyStart;
     while (keyEnd < lf && reply[keyEnd] !== SPACE) keyEnd++;
     const next = lf + 1 + valueLength(reply, pos, lf) + 2;
