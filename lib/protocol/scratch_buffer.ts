@@ -19,8 +19,7 @@ const MAX_SIZE = 1024 * 1024;
  * import { ScratchBuffer } from "./scratch_buffer.ts";
  * const scratch = new ScratchBuffer();
  * const a = scratch.alloc(3);
- * const b = scratch.alloc(5);
- * console.log(a.buffer === b.buffer, scratch.alloc(2 * 1024 * 1024).buffer === a.buffer); // true false
+ * console.log(scratch.holds(a), scratch.holds(scratch.alloc(2 * 1024 * 1024))); // true false
  * ```
  */
 export class ScratchBuffer {
@@ -36,5 +35,10 @@ export class ScratchBuffer {
       this.#buf = new Uint8Array(Math.min(MAX_SIZE, Math.max(length, 2 * this.#buf.length)));
     }
     return this.#buf.subarray(0, length);
+  }
+
+  /** True when `view` lies in the reused buffer: it will be overwritten by the next use. */
+  holds(view: Uint8Array): boolean {
+    return view.buffer === this.#buf.buffer;
   }
 }

@@ -307,10 +307,11 @@ export class GetOperation implements ReplyHandler {
     }
     chunks.push(END);
     // A large merged reply is put together in the pool's scratch buffer, and handed on as
-    // transient: the session writes it at once, or copies it if it must wait.
-    const large = total > SCRATCH_FROM;
-    const merged = concatBytes(chunks, total, large ? this.#pool.scratch : this.#pool.slab);
-    this.#sink.complete(this.#seq, merged, large);
+    // transient: the session writes it at once, or copies it if it must wait. (Over 1 MiB, the
+    // scratch buffer gives one of its own, which the session may keep.)
+    const scratch = this.#pool.scratch;
+    const merged = concatBytes(chunks, total, total > SCRATCH_FROM ? scratch : this.#pool.slab);
+    this.#sink.complete(this.#seq, merged, scratch.holds(merged));
   }
 }
 

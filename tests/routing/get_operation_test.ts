@@ -140,3 +140,24 @@ Deno.test("a get that one server answers whole is passed on as that server's rep
   assert.equal(answer(sent[0]), true);
   assert.deepEqual(replies(), [`${block(KEYS[0])}END\r\n`]);
 });
+
+Deno.test("a merged reply over 1 MiB is the operation's own; one over 4 KiB is a view into the reused buffer", () => {
+  const { pool, primarySent } = fakePool(false);
+  const transients: boolean[] = [];
+  const sink = {
+    affinity: 0,
+    complete(_seq: number, _reply: Uint8Array, transient = false) {
+      transients.push(transient);
+    },
+  };
+  new GetOperation(pool, getRequest(KEYS), sink, 0).start();
+  const value = "v".repeat(40_000);
+  for (const sent of primarySent.flat()) {
+    const text = sent.keys.map((k) => `VALUE ${k} 0 ${value.length}\r\n${value}\r\n`).join("");
+    sent.handler.onReply(encoder.encode(text + "END\r\n"), sent.tag, false);
+  }
+  new GetOperation(pool, getRequest(KEYS), sink, 1).start();
+  answer(primarySent[0][1]);
+  answer(primarySent[1][1]);
+  assert.deepEqual(transients, [false, true]);
+});
