@@ -16,9 +16,6 @@ import { countFailure, failureReply } from "./failure_reply.ts";
 import type { Pool } from "./pool.ts";
 import type { ReplySink } from "./reply_sink.ts";
 
-/** Merged replies longer than this are put together in the pool's scratch buffer. */
-const SCRATCH_FROM = 4 * 1024;
-
 /** One request this operation sent: which keys it carries, to which replica. */
 interface Part {
   /** Indexes into the request's keys. */
@@ -309,9 +306,8 @@ export class GetOperation implements ReplyHandler {
     // A large merged reply is put together in the pool's scratch buffer, and handed on as
     // transient: the session writes it at once, or copies it if it must wait. (Over 1 MiB, the
     // scratch buffer gives one of its own, which the session may keep.)
-    const scratch = this.#pool.scratch;
-    const merged = concatBytes(chunks, total, total > SCRATCH_FROM ? scratch : this.#pool.slab);
-    this.#sink.complete(this.#seq, merged, scratch.holds(merged));
+    const merged = concatBytes(chunks, total, this.#pool.mergeBuffer(total));
+    this.#sink.complete(this.#seq, merged, this.#pool.scratch.holds(merged));
   }
 }
 

@@ -36,6 +36,14 @@ export class Pool {
   readonly scratch: ScratchBuffer = new ScratchBuffer();
 
   /**
+   * Where a merged reply of `length` bytes is put together: the slab up to the pieces it
+   * shares (4 KiB), the scratch buffer past them.
+   */
+  mergeBuffer(length: number): ByteSlab | ScratchBuffer {
+    return length > SLAB_MAX_SHARED ? this.scratch : this.slab;
+  }
+
+  /**
    * @param primaries The servers that own keys.
    * @param backups Backup pools: each holds one more replica of every key.
    * @param hash The hash function keys are placed by.

@@ -77,9 +77,25 @@ const BY_FIRST_BYTE: Array<Array<{ name: Uint8Array; code: CommandCode }>> = Arr
   { length: 256 },
   () => [],
 );
+/** Each command's word, by code. */
+const WORDS: Uint8Array[] = [];
 for (const [name, code] of NAMES) {
   const bytes = encoder.encode(name);
   BY_FIRST_BYTE[bytes[0]].push({ name: bytes, code });
+  WORDS[code] = bytes;
+}
+
+/**
+ * The command word of `code`, as bytes to send.
+ *
+ * @example
+ * ```ts
+ * import { Command, commandWord } from "./command.ts";
+ * console.log(new TextDecoder().decode(commandWord(Command.Gats))); // "gats"
+ * ```
+ */
+export function commandWord(code: CommandCode): Uint8Array {
+  return WORDS[code];
 }
 
 /**

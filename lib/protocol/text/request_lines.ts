@@ -1,7 +1,7 @@
 import type { ByteSlab } from "../byte_slab.ts";
 import { copyBytes } from "../bytes.ts";
 import { isPlainKey, metaKeyWords } from "../meta/meta_key.ts";
-import { Command, type CommandCode, isTouchRetrieval } from "./command.ts";
+import { commandWord, isTouchRetrieval } from "./command.ts";
 import type { TextRequest } from "./text_request.ts";
 
 const SPACE = 0x20;
@@ -9,13 +9,6 @@ const CRLF = new TextEncoder().encode("\r\n");
 const SET = new TextEncoder().encode("set");
 const DELETE = new TextEncoder().encode("delete");
 const MD = new TextEncoder().encode("md");
-/** The command word of each retrieval command. */
-const RETRIEVAL_WORDS = new Map<CommandCode, Uint8Array>([
-  [Command.Get, new TextEncoder().encode("get")],
-  [Command.Gets, new TextEncoder().encode("gets")],
-  [Command.Gat, new TextEncoder().encode("gat")],
-  [Command.Gats, new TextEncoder().encode("gats")],
-]);
 
 /**
  * Joins words with single spaces, ends them with `\r\n`, and appends `data` if given. The bytes
@@ -57,7 +50,7 @@ export function retrievalLine(
   keyIndexes: readonly number[],
   slab?: ByteSlab,
 ): Uint8Array {
-  const command = RETRIEVAL_WORDS.get(request.command)!;
+  const command = commandWord(request.command);
   const exptime = isTouchRetrieval(request.command) ? request.tokens[1] : null;
   let length = command.length + (exptime === null ? 0 : 1 + exptime.length) + 2;
   for (const k of keyIndexes) length += 1 + request.keyEnd(k) - request.keyStart(k);

@@ -73,7 +73,8 @@ export class TextResponseFramer {
     if (kind === ReplyKind.Stats) return this.#frameStats(buf, start, end);
     let pos = start + this.#resume;
     while (pos < end) {
-      // A VALUE line is read in one pass: its fields as valueLength reads them, then its end.
+      // A VALUE line is read in one pass, as blockEnd reads a complete one (runs of spaces
+      // included), but never past `end` or the line's LF: its length, then its end.
       let lf: number;
       let length = 0;
       let digits = 0;
@@ -204,25 +205,6 @@ function frameMeta(buf: Uint8Array, start: number, end: number): number {
   return lf + 1;
 }
 
-/** The `<bytes>` field of the `VALUE <key> <flags> <bytes> [<cas>]` line `buf[pos..lf)`. */
-function valueLength(buf: Uint8Array, pos: number, lf: number): number {
-  let field = 0;
-  let i = pos;
-  while (i < lf && field < 3) {
-    while (i < lf && buf[i] !== SPACE) i++;
-    while (i < lf && buf[i] === SPACE) i++;
-    field++;
-  }
-  let value = 0;
-  let digits = 0;
-  for (; i < lf; i++, digits++) {
-    const c = buf[i] - 0x30;
-    if (c < 0 || c > 9) break;
-    value = value * 10 + c;
-  }
-  return digits === 0 ? -1 : value;
-}
-
 /** Where one `VALUE` block lies in a retrieval reply. */
 export interface ValueBlock {
   /** The key, a view into the reply. */
@@ -245,12 +227,11 @@ export function valueBlocks(reply: Uint8Array): ValueBlock[] {
   const blocks: ValueBlock[] = [];
   let pos = 0;
   while (pos < reply.length && reply[pos] === V) {
-    const lf = findLf(reply, pos, reply.length);
     let keyStart = pos + 5; // past VALUE, then its spaces
-    while (keyStart < lf && reply[keyStart] === SPACE) keyStart++;
+    while (keyStart < reply.length && reply[keyStart] === SPACE) keyStart++;
     let keyEnd = keyStart;
-    while (keyEnd < lf && reply[keyEnd] !== SPACE) keyEnd++;
-    const next = lf + 1 + valueLength(reply, pos, lf) + 2;
+    while (keyEnd < reply.length && reply[keyEnd] !== SPACE) keyEnd++;
+    const next = blockEnd(reply, keyEnd);
     blocks.push({ key: reply.subarray(keyStart, keyEnd), block: reply.subarray(pos, next) });
     pos = next;
   }
@@ -338,8 +319,7 @@ export function fileValueBlocks(
 /**
  * Where the `VALUE` block whose key ends at `keyEnd` ends, in one pass over the rest of its line
  * (`<flags> <bytes>[ <cas>]\r\n`): past the data and its `\r\n`. It reads the fields as the
- * framer's {@linkcode valueLength} does, runs of spaces included, so the two agree on any reply
- * the framer let through.
+ * framer does, runs of spaces included, so the two agree on any reply the framer let through.
  */
 function blockEnd(reply: Uint8Array, keyEnd: number): number {
   const end = reply.length;
