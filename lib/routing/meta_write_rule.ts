@@ -49,6 +49,7 @@ export function metaWriteRule(request: TextRequest): WriteRule {
   const keyWords = hasBase64Key(request) ? [keyToken, BASE64] : [keyToken];
   const deleteLine = () => buildLine([MD, ...keyWords, ...kept(request, [I, T, X])]);
   return {
+    request,
     key: request.keys[0],
     bytes: request.raw,
     replyKind: ReplyKind.Meta,

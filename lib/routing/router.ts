@@ -10,7 +10,7 @@ import { metaWriteRule } from "./meta_write_rule.ts";
 import type { Pool } from "./pool.ts";
 import { type ReplySink, ReshapingSink } from "./reply_sink.ts";
 import { SingleGetOperation } from "./single_get_operation.ts";
-import { textWriteRule } from "./text_write_rule.ts";
+import { TextWriteRule } from "./text_write_rule.ts";
 import { WriteOperation } from "./write_operation.ts";
 
 const T = 0x54;
@@ -55,7 +55,7 @@ export class Router {
     } else {
       if (command <= Command.Cas) stats.cmdSet++;
       else if (command === Command.Touch) stats.cmdTouch++;
-      new WriteOperation(this.pool, textWriteRule(request), sink, seq).start();
+      new WriteOperation(this.pool, new TextWriteRule(request), sink, seq).start();
     }
   }
 }

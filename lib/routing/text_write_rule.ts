@@ -1,6 +1,6 @@
 import { startsWith } from "../protocol/bytes.ts";
-import { Command } from "../protocol/text/command.ts";
-import { itemStateRequest, setItemRequest } from "../protocol/text/item_state.ts";
+import { Command, type CommandCode } from "../protocol/text/command.ts";
+import { type ItemState, itemStateRequest, setItemRequest } from "../protocol/text/item_state.ts";
 import { STORED, TOUCHED } from "../protocol/text/replies.ts";
 import { deleteBytes, forwardBytes, setBytes } from "../protocol/text/request_lines.ts";
 import { ReplyKind } from "../protocol/text/response_parser.ts";
@@ -21,42 +21,80 @@ const SERVER_ERROR = new TextEncoder().encode("SERVER_ERROR");
  *   key its primary lost;
  * - a storage command the primary failed with `SERVER_ERROR` (memcached then drops the old
  *   value): a `delete`, so no backup keeps the old value.
+ *
+ * A write is on the hot path, so the rule is one object with its methods on the class, and the
+ * key's view is made only when a backup line or a failure needs it.
+ *
+ * @example
+ * ```ts
+ * import { TextRequestParser } from "../protocol/text/request_parser.ts";
+ * import { TextRequest } from "../protocol/text/text_request.ts";
+ * import { TextWriteRule } from "./text_write_rule.ts";
+ * const [request] = new TextRequestParser().push(new TextEncoder().encode("add k 0 0 1\r\nv\r\n"));
+ * const rule = new TextWriteRule(request as TextRequest);
+ * const backup = rule.afterPrimary(new TextEncoder().encode("STORED\r\n"));
+ * console.log(new TextDecoder().decode(backup as Uint8Array)); // "set k 0 0 1\r\nv\r\n"
+ * ```
  */
-export function textWriteRule(request: TextRequest): WriteRule {
-  const key = request.keys[0];
-  const bytes = forwardBytes(request);
-  const command = request.command;
-  const counts = command === Command.Incr || command === Command.Decr;
-  return {
-    key,
-    bytes,
-    replyKind: ReplyKind.Line,
-    noreply: request.noreply,
-    stateRequest: counts ? itemStateRequest(key) : null,
-    afterPrimary(reply) {
-      switch (command) {
-        case Command.Set:
-        case Command.Append:
-        case Command.Prepend:
-          if (startsWith(reply, STORED)) return bytes;
-          return startsWith(reply, SERVER_ERROR) ? deleteBytes(key) : null;
-        case Command.Add:
-        case Command.Replace:
-        case Command.Cas:
-          if (startsWith(reply, STORED)) return setBytes(request);
-          return startsWith(reply, SERVER_ERROR) ? deleteBytes(key) : null;
-        case Command.Incr:
-        case Command.Decr:
-          // A number waits for the state; anything else changed nothing.
-          return reply[0] >= 0x30 && reply[0] <= 0x39 ? AWAIT_STATE : null;
-        case Command.Touch:
-          return startsWith(reply, TOUCHED) ? bytes : null;
-        default: // delete
-          return bytes;
-      }
-    },
-    fromState(item) {
-      return item === null ? deleteBytes(key) : setItemRequest(key, item);
-    },
-  };
+export class TextWriteRule implements WriteRule {
+  readonly request: TextRequest;
+  readonly bytes: Uint8Array;
+  readonly #command: CommandCode;
+
+  /** @param request A text write, as parsed. */
+  constructor(request: TextRequest) {
+    this.request = request;
+    this.bytes = forwardBytes(request);
+    this.#command = request.command;
+  }
+
+  /** The key, as a view into the request. */
+  get key(): Uint8Array {
+    return this.request.keys[0];
+  }
+
+  /** Text replies are one line. */
+  get replyKind(): typeof ReplyKind.Line {
+    return ReplyKind.Line;
+  }
+
+  /** Whether the client asked for no reply. */
+  get noreply(): boolean {
+    return this.request.noreply;
+  }
+
+  /** For `incr` and `decr`, the item's state as the change left it; null for the others. */
+  get stateRequest(): Uint8Array | null {
+    const command = this.#command;
+    return command === Command.Incr || command === Command.Decr ? itemStateRequest(this.key) : null;
+  }
+
+  /** What the backups get once the primary answered `reply`. */
+  afterPrimary(reply: Uint8Array): Uint8Array | null | typeof AWAIT_STATE {
+    switch (this.#command) {
+      case Command.Set:
+      case Command.Append:
+      case Command.Prepend:
+        if (startsWith(reply, STORED)) return this.bytes;
+        return startsWith(reply, SERVER_ERROR) ? deleteBytes(this.key) : null;
+      case Command.Add:
+      case Command.Replace:
+      case Command.Cas:
+        if (startsWith(reply, STORED)) return setBytes(this.request);
+        return startsWith(reply, SERVER_ERROR) ? deleteBytes(this.key) : null;
+      case Command.Incr:
+      case Command.Decr:
+        // A number waits for the state; anything else changed nothing.
+        return reply[0] >= 0x30 && reply[0] <= 0x39 ? AWAIT_STATE : null;
+      case Command.Touch:
+        return startsWith(reply, TOUCHED) ? this.bytes : null;
+      default: // delete
+        return this.bytes;
+    }
+  }
+
+  /** What the backups get given the primary's state after an `incr` or `decr`. */
+  fromState(item: ItemState | null): Uint8Array {
+    return item === null ? deleteBytes(this.key) : setItemRequest(this.key, item);
+  }
 }

@@ -16,7 +16,7 @@ const BACKUP = 2;
 
 /**
  * A command that changes one key, in any protocol: its {@linkcode WriteRule} says what the
- * primary gets and what the backups get once the primary has answered (`textWriteRule`,
+ * primary gets and what the backups get once the primary has answered (`TextWriteRule`,
  * `metaWriteRule`).
  *
  * The primary gets the command first and its reply goes to the client at once. What the primary
@@ -55,7 +55,8 @@ export class WriteOperation implements ReplyHandler {
     this.#rule = rule;
     this.#sink = sink;
     this.#seq = seq;
-    this.#hash = pool.hashOf(rule.key);
+    const request = rule.request;
+    this.#hash = pool.hashOf(request.keySource(0), request.keyStart(0), request.keyEnd(0));
   }
 
   /** Sends the command to the key's primary. */

@@ -1,16 +1,22 @@
 import type { ItemState } from "../protocol/text/item_state.ts";
 import type { ReplyKindCode } from "../protocol/text/response_parser.ts";
+import type { TextRequest } from "../protocol/text/text_request.ts";
 
 /** {@linkcode WriteRule.afterPrimary}'s answer when the backups wait for the primary's state. */
 export const AWAIT_STATE: unique symbol = Symbol("await state");
 
 /**
  * What one protocol's write sends, and what its backups get once the primary has answered. A
- * {@linkcode WriteOperation} runs it: text commands have `textWriteRule`, meta commands
+ * {@linkcode WriteOperation} runs it: text commands have `TextWriteRule`, meta commands
  * `metaWriteRule`.
  */
 export interface WriteRule {
-  /** The key, as placed and tracked: decoded when the client sent it in base64. */
+  /** The write, as parsed: its first key, read in place, is the key placed and tracked. */
+  readonly request: TextRequest;
+  /**
+   * The key, decoded when the client sent it in base64: for the replication state and the lines
+   * the backups get. Placing the write reads it in place, in {@linkcode request}.
+   */
   readonly key: Uint8Array;
   /** What the primary gets, and the backups when the primary fails. */
   readonly bytes: Uint8Array;
