@@ -112,8 +112,10 @@ export class GetOperation implements ReplyHandler {
     const request = this.#request;
     const everyKey = keyIndexes.length === request.keyCount;
     if (keyIndexes.length === 1) {
-      const server = group.indexOf(this.#hashes[keyIndexes[0]]);
-      if (replication?.suspects(replica, server, request.keys[keyIndexes[0]])) {
+      const k = keyIndexes[0];
+      const server = group.indexOf(this.#hashes[k]);
+      const source = request.keySource(k);
+      if (replication?.suspects(replica, server, source, request.keyStart(k), request.keyEnd(k))) {
         if (replica === 0) this.#askBackups(keyIndexes);
       } else {
         this.#send(replica, server, keyIndexes, everyKey);
@@ -125,7 +127,8 @@ export class GetOperation implements ReplyHandler {
     let suspect: number[] | null = null;
     for (const k of keyIndexes) {
       const server = group.indexOf(this.#hashes[k]);
-      if (replication?.suspects(replica, server, request.keys[k])) {
+      const source = request.keySource(k);
+      if (replication?.suspects(replica, server, source, request.keyStart(k), request.keyEnd(k))) {
         (suspect ??= []).push(k);
         continue;
       }

@@ -44,9 +44,13 @@ export class MissedKeys {
     return this.#overflowed;
   }
 
-  /** True when the replica must not serve `key`: missed, or anything after an overflow. */
-  suspects(key: Uint8Array): boolean {
-    return this.#overflowed || (this.#keys.size > 0 && this.#keys.has(keyString(key)));
+  /**
+   * True when the replica must not serve the key at `key[start..end)` (all of `key` by default):
+   * missed, or anything after an overflow.
+   */
+  suspects(key: Uint8Array, start = 0, end = key.length): boolean {
+    if (this.#overflowed) return true;
+    return this.#keys.size > 0 && this.#keys.has(keyString(key.subarray(start, end)));
   }
 
   /** Remembers that the replica missed a write of `key`. */

@@ -101,9 +101,12 @@ export class Replication {
     }
   }
 
-  /** True when server `server` of replica `replica` must not serve `key` now. */
-  suspects(replica: number, server: number, key: Uint8Array): boolean {
-    return this.#missed[replica][server].suspects(key);
+  /**
+   * True when server `server` of replica `replica` must not serve the key at `key[start..end)`
+   * (all of `key` by default) now.
+   */
+  suspects(replica: number, server: number, key: Uint8Array, start = 0, end = key.length): boolean {
+    return this.#missed[replica][server].suspects(key, start, end);
   }
 
   /** True while server `server` of replica `replica` is being refilled: its misses mean little. */

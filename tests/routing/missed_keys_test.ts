@@ -34,6 +34,15 @@ Deno.test("keys are told apart by every byte", () => {
   assert.ok(!missed.suspects(new Uint8Array([0xe9])));
 });
 
+Deno.test("a key is looked up where it lies in a request, by its bounds", () => {
+  const missed = new MissedKeys(10);
+  missed.add(key("b"), 0);
+  const line = key("get a b ab\r\n");
+  assert.ok(!missed.suspects(line, 4, 5));
+  assert.ok(missed.suspects(line, 6, 7));
+  assert.ok(!missed.suspects(line, 8, 10));
+});
+
 Deno.test("a copy is held back by a write in flight, or begun after the copy started", () => {
   const tracker = new WriteTracker();
   const before = tracker.now();
