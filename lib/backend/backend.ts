@@ -116,7 +116,9 @@ export class Backend implements ReplyHandler {
 
   /**
    * Sends one request. `affinity` picks the connection: requests with the same affinity (one
-   * client's) share a connection, so the server sees them in the order the client sent them.
+   * client's) share a connection, so the server sees them in the order the client sent them. A
+   * `deferred` request (a write's copy for a backup, which no client waits for) may wait a
+   * moment to share a write with others (`BackendConnection.send`).
    */
   send(
     bytes: Uint8Array,
@@ -124,6 +126,7 @@ export class Backend implements ReplyHandler {
     handler: ReplyHandler,
     tag: number,
     affinity: number,
+    deferred = false,
   ): void {
     if (this.#down) {
       handler.onFailure(
@@ -138,6 +141,7 @@ export class Backend implements ReplyHandler {
       kind,
       handler,
       tag,
+      deferred,
     );
   }
 

@@ -37,13 +37,24 @@ const MAX_SHARED_REPLIES = 8 * 1024;
 const SLAB_BLOCK_SIZE = 16 * 1024;
 /** Reads after the last growth of the read buffer before an empty buffer goes back to its size. */
 const SHRINK_AFTER_READS = 64;
+/**
+ * How long a deferred request (a copy of a write for a backup) may wait to be written with the
+ * ones after it. memcached's cost is per read and write more than per command: a backup that
+ * took each copy in a write of its own cost about as much CPU as its primary, which also serves
+ * every read.
+ */
+export const DEFERRED_WRITE_DELAY_MS = 2;
+/** Deferred requests are written at once when they fill this many bytes. */
+const DEFERRED_WRITE_MAX_BYTES = 64 * 1024;
 
 /**
  * One pipelined connection to a memcached server, shared by many clients.
  *
  * Requests are written in the order they are sent, coalesced into one write per microtask, and
- * their replies are matched to them in that order. When anything goes wrong every request in
- * flight fails at once, the socket is closed, and the next request reconnects.
+ * their replies are matched to them in that order. A deferred request waits up to
+ * {@linkcode DEFERRED_WRITE_DELAY_MS} for others to share its write; any request that is not
+ * deferred takes the waiting ones with it. When anything goes wrong every request in flight fails
+ * at once, the socket is closed, and the next request reconnects.
  */
 export class BackendConnection {
   readonly #options: ConnectionOptions;
@@ -58,6 +69,8 @@ export class BackendConnection {
   readonly #slab = new ByteSlab(SLAB_BLOCK_SIZE, MAX_SHARED_REPLIES);
   #flushScheduled = false;
   #writing = false;
+  /** The timer that writes deferred requests, while they wait. */
+  #deferredTimer: ReturnType<typeof setTimeout> | undefined;
   #buf = new Uint8Array(READ_BUFFER_SIZE);
   #start = 0;
   #end = 0;
@@ -87,8 +100,17 @@ export class BackendConnection {
     return this.#buf.length;
   }
 
-  /** Sends one request; its reply, or its failure, goes to `handler` with `tag`. */
-  send(bytes: Uint8Array, kind: ReplyKindCode, handler: ReplyHandler, tag: number): void {
+  /**
+   * Sends one request; its reply, or its failure, goes to `handler` with `tag`. A `deferred`
+   * request may wait up to {@linkcode DEFERRED_WRITE_DELAY_MS} to share a write with the next.
+   */
+  send(
+    bytes: Uint8Array,
+    kind: ReplyKindCode,
+    handler: ReplyHandler,
+    tag: number,
+    deferred = false,
+  ): void {
     if (this.#closed) {
       handler.onFailure(new BackendError(this.#server, "proxy is shutting down"), tag);
       return;
@@ -100,8 +122,12 @@ export class BackendConnection {
     if (this.#conn === null) {
       if (!this.#connecting) this.#connect();
     } else if (!this.#flushScheduled && !this.#writing) {
-      this.#flushScheduled = true;
-      queueMicrotask(this.#flush);
+      if (!deferred || this.#outBytes >= DEFERRED_WRITE_MAX_BYTES) {
+        this.#flushScheduled = true;
+        queueMicrotask(this.#flush);
+      } else {
+        this.#deferredTimer ??= setTimeout(this.#flush, DEFERRED_WRITE_DELAY_MS);
+      }
     }
   }
 
@@ -147,6 +173,8 @@ export class BackendConnection {
 
   #flush = async (): Promise<void> => {
     this.#flushScheduled = false;
+    clearTimeout(this.#deferredTimer);
+    this.#deferredTimer = undefined;
     const conn = this.#conn;
     if (conn === null || this.#writing) return;
     this.#writing = true;
@@ -306,6 +334,8 @@ export class BackendConnection {
     }
     this.#out = [];
     this.#outBytes = 0;
+    clearTimeout(this.#deferredTimer);
+    this.#deferredTimer = undefined;
     this.#start = this.#end = 0;
     if (this.#buf.length > READ_BUFFER_SIZE) this.#buf = new Uint8Array(READ_BUFFER_SIZE);
     this.#framer.reset();

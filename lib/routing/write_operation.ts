@@ -26,7 +26,9 @@ const BACKUP = 2;
  * before any later write of this client.
  *
  * Backup writes are sent in the order primary replies arrive, so each backup sees one client's
- * writes in the order that client made them. When the primary fails, the command goes to the
+ * writes in the order that client made them. No client waits for them, so they are deferred:
+ * each backup connection gathers them for up to `DEFERRED_WRITE_DELAY_MS` (2 ms) into one
+ * write, and a read sent to the backup takes them along before it. When the primary fails, the command goes to the
  * backups as it is and the first backup that answers replies. Every replica that failed is told
  * to the pool's {@linkcode Replication}, which replays the key there before it serves it again.
  */
@@ -81,7 +83,7 @@ export class WriteOperation implements ReplyHandler {
         } else {
           // Backup writes are queued before the reply is delivered: a flush_all barrier waits
           // for the reply, and must find them already queued.
-          if (backupBytes !== null) this.#sendToBackups(backupBytes);
+          if (backupBytes !== null) this.#sendToBackups(backupBytes, ReplyKind.Meta, true);
           this.#reply(reply);
         }
       }
@@ -112,7 +114,7 @@ export class WriteOperation implements ReplyHandler {
       } else {
         pool.stats.failovers++;
         this.#fallbackPending = pool.backups.length;
-        this.#sendToBackups(this.#rule.bytes, this.#rule.replyKind);
+        this.#sendToBackups(this.#rule.bytes, this.#rule.replyKind, false);
       }
     } else if (tag === PRIMARY_STATE) {
       this.#releaseHeld(null);
@@ -131,13 +133,20 @@ export class WriteOperation implements ReplyHandler {
     const held = this.#heldReply;
     if (held === null) return;
     this.#heldReply = null;
-    this.#sendToBackups(this.#rule.fromState(item));
+    this.#sendToBackups(this.#rule.fromState(item), ReplyKind.Meta, true);
     this.#reply(held);
   }
 
-  #send(replica: number, bytes: Uint8Array, kind: ReplyKindCode, tag: number): void {
+  #send(
+    replica: number,
+    bytes: Uint8Array,
+    kind: ReplyKindCode,
+    tag: number,
+    deferred = false,
+  ): void {
     this.#outstanding++;
-    this.#pool.group(replica).pick(this.#hash).send(bytes, kind, this, tag, this.#sink.affinity);
+    const backend = this.#pool.group(replica).pick(this.#hash);
+    backend.send(bytes, kind, this, tag, this.#sink.affinity, deferred);
   }
 
   #settle(): void {
@@ -149,13 +158,14 @@ export class WriteOperation implements ReplyHandler {
   }
 
   /**
-   * Sends `bytes` to the key's server in every backup pool. What the proxy makes for backups
-   * may be a meta command (a key that is not plain, a meta write), so its reply is framed as
-   * meta, which frames every one-line text reply too.
+   * Sends `bytes` to the key's server in every backup pool: `deferred` when it copies a write
+   * the client already has its reply to. What the proxy makes for backups may be a meta command
+   * (a key that is not plain, a meta write), so its reply is framed as meta, which frames every
+   * one-line text reply too.
    */
-  #sendToBackups(bytes: Uint8Array, kind: ReplyKindCode = ReplyKind.Meta): void {
+  #sendToBackups(bytes: Uint8Array, kind: ReplyKindCode, deferred: boolean): void {
     for (let i = 1; i <= this.#pool.backups.length; i++) {
-      this.#send(i, bytes, kind, BACKUP + i - 1);
+      this.#send(i, bytes, kind, BACKUP + i - 1, deferred);
     }
   }
 }

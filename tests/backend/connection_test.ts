@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { BackendConnection } from "../../lib/backend/connection.ts";
+import { BackendConnection, DEFERRED_WRITE_DELAY_MS } from "../../lib/backend/connection.ts";
+import { BackendStats } from "../../lib/backend/backend_stats.ts";
 import type { BackendError, ReplyHandler } from "../../lib/backend/reply_handler.ts";
 import { ReplyKind } from "../../lib/protocol/text/response_parser.ts";
 import { startMemcached } from "../helpers/memcached.ts";
@@ -41,12 +42,13 @@ class Collector implements ReplyHandler {
   }
 }
 
-function connectionTo(port: number): BackendConnection {
+function connectionTo(port: number, stats?: BackendStats): BackendConnection {
   return new BackendConnection({
     hostname: "127.0.0.1",
     port,
     timeoutMs: 2000,
     onHealth() {},
+    stats,
   });
 }
 
@@ -115,6 +117,73 @@ Deno.test("requests sent in one turn, small ones joined in a block and large one
         `VALUE joined:${i} 0 ${size}\r\n${value}\r\nEND\r\n`,
       );
     }
+  } finally {
+    connection.close();
+    await server.stop();
+  }
+});
+
+Deno.test("deferred requests wait to share a write, and go out within the delay", async () => {
+  const server = await startMemcached();
+  const stats = new BackendStats();
+  const connection = connectionTo(server.port, stats);
+  try {
+    const collector = new Collector();
+    connection.send(encoder.encode("version\r\n"), ReplyKind.Line, collector, 0);
+    await collector.until(1);
+    const before = stats.bytesOut;
+    const first = encoder.encode("set deferred:1 0 0 1\r\na\r\n");
+    const second = encoder.encode("set deferred:2 0 0 1\r\nb\r\n");
+    const sentAt = performance.now();
+    connection.send(first, ReplyKind.Line, collector, 1, true);
+    await Promise.resolve(); // a write due this turn would be under way by now
+    assert.equal(stats.bytesOut, before, "a deferred request is not written in its own turn");
+    connection.send(second, ReplyKind.Line, collector, 2, true);
+    await collector.until(3);
+    assert.ok(performance.now() - sentAt >= DEFERRED_WRITE_DELAY_MS - 1);
+    assert.equal(stats.bytesOut, before + first.length + second.length);
+    assert.equal(decoder.decode(collector.replies.get(1)), "STORED\r\n");
+    assert.equal(decoder.decode(collector.replies.get(2)), "STORED\r\n");
+  } finally {
+    connection.close();
+    await server.stop();
+  }
+});
+
+Deno.test("a request that is not deferred takes the deferred ones before it, at once", async () => {
+  const server = await startMemcached();
+  const stats = new BackendStats();
+  const connection = connectionTo(server.port, stats);
+  try {
+    const collector = new Collector();
+    connection.send(encoder.encode("version\r\n"), ReplyKind.Line, collector, 0);
+    await collector.until(1);
+    const before = stats.bytesOut;
+    const set = encoder.encode("set deferred 0 0 1\r\nv\r\n");
+    const get = encoder.encode("get deferred\r\n");
+    connection.send(set, ReplyKind.Line, collector, 1, true);
+    connection.send(get, ReplyKind.Retrieval, collector, 2);
+    await Promise.resolve();
+    assert.equal(stats.bytesOut, before + set.length + get.length);
+    await collector.until(3);
+    assert.equal(decoder.decode(collector.replies.get(2)), "VALUE deferred 0 1\r\nv\r\nEND\r\n");
+  } finally {
+    connection.close();
+    await server.stop();
+  }
+});
+
+Deno.test("closing while deferred requests wait fails them and leaves no timer behind", async () => {
+  const server = await startMemcached();
+  const connection = connectionTo(server.port);
+  try {
+    const collector = new Collector();
+    connection.send(encoder.encode("version\r\n"), ReplyKind.Line, collector, 0);
+    await collector.until(1);
+    connection.send(encoder.encode("delete deferred\r\n"), ReplyKind.Line, collector, 1, true);
+    connection.close();
+    await collector.until(2);
+    assert.match(collector.failures.get(1)!.message, /shutting down/);
   } finally {
     connection.close();
     await server.stop();
