@@ -118,7 +118,8 @@ export class Backend implements ReplyHandler {
    * Sends one request. `affinity` picks the connection: requests with the same affinity (one
    * client's) share a connection, so the server sees them in the order the client sent them. A
    * `deferred` request (a write's copy for a backup, which no client waits for) may wait a
-   * moment to share a write with others (`BackendConnection.send`).
+   * moment to share a write with others (`BackendConnection.send`); one that is not deferred
+   * takes those waiting on every connection with it, so that it overtakes none of them.
    */
   send(
     bytes: Uint8Array,
@@ -136,13 +137,14 @@ export class Backend implements ReplyHandler {
       return;
     }
     const connections = this.#connections;
-    connections[connections.length === 1 ? 0 : affinity % connections.length].send(
-      bytes,
-      kind,
-      handler,
-      tag,
-      deferred,
-    );
+    if (connections.length === 1) {
+      connections[0].send(bytes, kind, handler, tag, deferred);
+      return;
+    }
+    if (!deferred) {
+      for (const connection of connections) connection.hurry();
+    }
+    connections[affinity % connections.length].send(bytes, kind, handler, tag, deferred);
   }
 
   /** Opens every connection now rather than on first use. */

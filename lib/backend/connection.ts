@@ -131,6 +131,16 @@ export class BackendConnection {
     }
   }
 
+  /**
+   * Writes the deferred requests waiting, if any, in this turn: as a request that is not
+   * deferred would, for one sent on another connection to the same server.
+   */
+  hurry(): void {
+    if (this.#deferredTimer === undefined || this.#flushScheduled || this.#writing) return;
+    this.#flushScheduled = true;
+    queueMicrotask(this.#flush);
+  }
+
   /** Opens the connection now, if it is not open or opening. */
   connect(): void {
     if (this.#conn === null && !this.#connecting && !this.#closed) this.#connect();

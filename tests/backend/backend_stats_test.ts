@@ -89,3 +89,35 @@ Deno.test("a backend counts a reply timeout and its consecutive failures", async
     await server.stop();
   }
 });
+
+Deno.test("a request that is not deferred takes the deferred ones of every connection with it", async () => {
+  const server = await startMemcached();
+  const backend = new Backend({
+    hostname: "127.0.0.1",
+    port: server.port,
+    timeoutMs: 1000,
+    connections: 2,
+    failureLimit: 2,
+    retryTimeoutMs: 1000,
+  });
+  try {
+    const c = collector();
+    const encoder = new TextEncoder();
+    for (const affinity of [0, 1]) {
+      backend.send(encoder.encode("version\r\n"), ReplyKind.Line, c, affinity, affinity);
+    }
+    await until(() => backend.inFlight === 0);
+    const before = backend.stats.bytesOut;
+    const copy = encoder.encode("set k 0 0 1\r\nv\r\n");
+    const read = encoder.encode("get k\r\n");
+    backend.send(copy, ReplyKind.Line, c, 2, 0, true);
+    backend.send(read, ReplyKind.Retrieval, c, 3, 1);
+    await Promise.resolve(); // the writes due this turn are under way by now
+    assert.equal(backend.stats.bytesOut, before + copy.length + read.length);
+    await until(() => c.replies.size === 4);
+    assert.equal(c.replies.get(2), "STORED\r\n");
+  } finally {
+    backend.close();
+    await server.stop();
+  }
+});
