@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Backend } from "../../lib/backend/backend.ts";
+import { Backend, type BackendOptions } from "../../lib/backend/backend.ts";
 import type { BackendError, ReplyHandler } from "../../lib/backend/reply_handler.ts";
 import { ReplyKind } from "../../lib/protocol/text/response_parser.ts";
 import { startMemcached } from "../helpers/memcached.ts";
@@ -20,6 +20,19 @@ function collector(): ReplyHandler & { replies: Map<number, string>; failures: S
   };
 }
 
+/** A backend for the memcached on `port`: one connection, a 1 s timeout, down after 2 failures. */
+function backendAt(port: number, options: Partial<BackendOptions> = {}): Backend {
+  return new Backend({
+    hostname: "127.0.0.1",
+    port,
+    timeoutMs: 1000,
+    connections: 1,
+    failureLimit: 2,
+    retryTimeoutMs: 1000,
+    ...options,
+  });
+}
+
 async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -30,14 +43,7 @@ async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
 
 Deno.test("a backend counts bytes each way, in-flight requests and a latency per reply", async () => {
   const server = await startMemcached();
-  const backend = new Backend({
-    hostname: "127.0.0.1",
-    port: server.port,
-    timeoutMs: 1000,
-    connections: 1,
-    failureLimit: 2,
-    retryTimeoutMs: 1000,
-  });
+  const backend = backendAt(server.port);
   try {
     const c = collector();
     const request = new TextEncoder().encode("version\r\n");
@@ -63,14 +69,7 @@ Deno.test("a backend counts bytes each way, in-flight requests and a latency per
 
 Deno.test("a backend counts a reply timeout and its consecutive failures", async () => {
   const server = await startMemcached();
-  const backend = new Backend({
-    hostname: "127.0.0.1",
-    port: server.port,
-    timeoutMs: 100,
-    connections: 1,
-    failureLimit: 5,
-    retryTimeoutMs: 1000,
-  });
+  const backend = backendAt(server.port, { timeoutMs: 100, failureLimit: 5 });
   try {
     const c = collector();
     const request = new TextEncoder().encode("version\r\n");
@@ -92,14 +91,7 @@ Deno.test("a backend counts a reply timeout and its consecutive failures", async
 
 Deno.test("a request that is not deferred takes the deferred ones of every connection with it", async () => {
   const server = await startMemcached();
-  const backend = new Backend({
-    hostname: "127.0.0.1",
-    port: server.port,
-    timeoutMs: 1000,
-    connections: 2,
-    failureLimit: 2,
-    retryTimeoutMs: 1000,
-  });
+  const backend = backendAt(server.port, { connections: 2 });
   try {
     const c = collector();
     const encoder = new TextEncoder();

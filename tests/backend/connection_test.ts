@@ -123,7 +123,13 @@ Deno.test("requests sent in one turn, small ones joined in a block and large one
   }
 });
 
-Deno.test("deferred requests wait to share a write, and go out within the delay", async () => {
+/**
+ * Runs `body` over a connection to a fresh memcached that is already open (a `version` was
+ * answered, as tag 0), so that what it sends is written as the connection decides.
+ */
+async function withOpenConnection(
+  body: (connection: BackendConnection, collector: Collector, stats: BackendStats) => Promise<void>,
+): Promise<void> {
   const server = await startMemcached();
   const stats = new BackendStats();
   const connection = connectionTo(server.port, stats);
@@ -131,6 +137,15 @@ Deno.test("deferred requests wait to share a write, and go out within the delay"
     const collector = new Collector();
     connection.send(encoder.encode("version\r\n"), ReplyKind.Line, collector, 0);
     await collector.until(1);
+    await body(connection, collector, stats);
+  } finally {
+    connection.close();
+    await server.stop();
+  }
+}
+
+Deno.test("deferred requests wait to share a write, and go out within the delay", async () => {
+  await withOpenConnection(async (connection, collector, stats) => {
     const before = stats.bytesOut;
     const first = encoder.encode("set deferred:1 0 0 1\r\na\r\n");
     const second = encoder.encode("set deferred:2 0 0 1\r\nb\r\n");
@@ -144,20 +159,11 @@ Deno.test("deferred requests wait to share a write, and go out within the delay"
     assert.equal(stats.bytesOut, before + first.length + second.length);
     assert.equal(decoder.decode(collector.replies.get(1)), "STORED\r\n");
     assert.equal(decoder.decode(collector.replies.get(2)), "STORED\r\n");
-  } finally {
-    connection.close();
-    await server.stop();
-  }
+  });
 });
 
 Deno.test("a request that is not deferred takes the deferred ones before it, at once", async () => {
-  const server = await startMemcached();
-  const stats = new BackendStats();
-  const connection = connectionTo(server.port, stats);
-  try {
-    const collector = new Collector();
-    connection.send(encoder.encode("version\r\n"), ReplyKind.Line, collector, 0);
-    await collector.until(1);
+  await withOpenConnection(async (connection, collector, stats) => {
     const before = stats.bytesOut;
     const set = encoder.encode("set deferred 0 0 1\r\nv\r\n");
     const get = encoder.encode("get deferred\r\n");
@@ -167,27 +173,16 @@ Deno.test("a request that is not deferred takes the deferred ones before it, at 
     assert.equal(stats.bytesOut, before + set.length + get.length);
     await collector.until(3);
     assert.equal(decoder.decode(collector.replies.get(2)), "VALUE deferred 0 1\r\nv\r\nEND\r\n");
-  } finally {
-    connection.close();
-    await server.stop();
-  }
+  });
 });
 
 Deno.test("closing while deferred requests wait fails them and leaves no timer behind", async () => {
-  const server = await startMemcached();
-  const connection = connectionTo(server.port);
-  try {
-    const collector = new Collector();
-    connection.send(encoder.encode("version\r\n"), ReplyKind.Line, collector, 0);
-    await collector.until(1);
+  await withOpenConnection(async (connection, collector) => {
     connection.send(encoder.encode("delete deferred\r\n"), ReplyKind.Line, collector, 1, true);
     connection.close();
     await collector.until(2);
     assert.match(collector.failures.get(1)!.message, /shutting down/);
-  } finally {
-    connection.close();
-    await server.stop();
-  }
+  });
 });
 
 Deno.test("replies read before garbage are delivered, and the requests after it fail", async () => {
