@@ -118,8 +118,10 @@ export class Backend implements ReplyHandler {
    * Sends one request. `affinity` picks the connection: requests with the same affinity (one
    * client's) share a connection, so the server sees them in the order the client sent them. A
    * `deferred` request (a write's copy for a backup, which no client waits for) may wait a
-   * moment to share a write with others (`BackendConnection.send`); one that is not deferred
-   * takes those waiting on every connection with it, so that it overtakes none of them.
+   * moment to share a write with others (`BackendConnection.send`), behind which any request
+   * that is not deferred is written. Only over a server's one connection, though: over several,
+   * a copy waiting on one could be overtaken by a later copy of the same key, or by a read, on
+   * another, so there every request goes out at once.
    */
   send(
     bytes: Uint8Array,
@@ -139,12 +141,9 @@ export class Backend implements ReplyHandler {
     const connections = this.#connections;
     if (connections.length === 1) {
       connections[0].send(bytes, kind, handler, tag, deferred);
-      return;
+    } else {
+      connections[affinity % connections.length].send(bytes, kind, handler, tag);
     }
-    if (!deferred) {
-      for (const connection of connections) connection.hurry();
-    }
-    connections[affinity % connections.length].send(bytes, kind, handler, tag, deferred);
   }
 
   /** Opens every connection now rather than on first use. */

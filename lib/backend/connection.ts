@@ -131,24 +131,19 @@ export class BackendConnection {
     }
   }
 
-  /**
-   * Writes the deferred requests waiting, if any, in this turn: as a request that is not
-   * deferred would, for one sent on another connection to the same server.
-   */
-  hurry(): void {
-    if (this.#deferredTimer === undefined || this.#flushScheduled || this.#writing) return;
-    this.#flushScheduled = true;
-    queueMicrotask(this.#flush);
-  }
-
   /** Opens the connection now, if it is not open or opening. */
   connect(): void {
     if (this.#conn === null && !this.#connecting && !this.#closed) this.#connect();
   }
 
-  /** Fails what is in flight and closes the socket for good. */
+  /**
+   * Fails what is in flight and closes the socket for good. Deferred requests still waiting are
+   * written first, as far as the socket takes them at once: a copy for a backup made before the
+   * close reaches it, as it would have without the wait.
+   */
   close(): void {
     this.#closed = true;
+    if (this.#deferredTimer !== undefined) this.#flush();
     this.#fail(new BackendError(this.#server, "proxy is shutting down"), false);
   }
 

@@ -23,7 +23,8 @@ const SERVER_ERROR = new TextEncoder().encode("SERVER_ERROR");
  *   value): a `delete`, so no backup keeps the old value.
  *
  * A write is on the hot path, so the rule is one object with its methods on the class, and the
- * key's view is made only when a backup line or a failure needs it.
+ * key's view is made only when something needs it: a backup line, a failure, the state read of
+ * an `incr` or `decr`.
  *
  * @example
  * ```ts

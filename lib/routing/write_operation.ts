@@ -26,10 +26,10 @@ const BACKUP = 2;
  * before any later write of this client.
  *
  * Backup writes are sent in the order primary replies arrive, so each backup sees one client's
- * writes in the order that client made them. No client waits for them, so they are deferred:
- * each backup connection gathers them for up to `DEFERRED_WRITE_DELAY_MS` (2 ms) into one
- * write, and a read sent to the backup takes them along before it. When the primary fails, the command goes to the
- * backups as it is and the first backup that answers replies. Every replica that failed is told
+ * writes in the order that client made them. No client waits for them, so they are deferred
+ * (see `Backend.send`): gathered for a moment into one write, which a read of the backup takes
+ * along before it. When the primary fails, the command goes to the backups as it is and the
+ * first backup that answers replies. Every replica that failed is told
  * to the pool's {@linkcode Replication}, which replays the key there before it serves it again.
  */
 export class WriteOperation implements ReplyHandler {
@@ -66,9 +66,8 @@ export class WriteOperation implements ReplyHandler {
     const replication = this.#pool.replication;
     replication?.tracker.begin(this.#hash);
     this.#send(0, this.#rule.bytes, this.#rule.replyKind, PRIMARY);
-    if (replication !== null && this.#rule.stateRequest !== null) {
-      this.#send(0, this.#rule.stateRequest, ReplyKind.Meta, PRIMARY_STATE);
-    }
+    const stateRequest = replication === null ? null : this.#rule.stateRequest;
+    if (stateRequest !== null) this.#send(0, stateRequest, ReplyKind.Meta, PRIMARY_STATE);
   }
 
   /** The primary's reply, or a backup's. */

@@ -89,27 +89,27 @@ Deno.test("a backend counts a reply timeout and its consecutive failures", async
   }
 });
 
-Deno.test("a request that is not deferred takes the deferred ones of every connection with it", async () => {
-  const server = await startMemcached();
-  const backend = backendAt(server.port, { connections: 2 });
-  try {
-    const c = collector();
-    const encoder = new TextEncoder();
-    for (const affinity of [0, 1]) {
-      backend.send(encoder.encode("version\r\n"), ReplyKind.Line, c, affinity, affinity);
+Deno.test("a copy for a backup waits over a server's one connection, and goes out at once over several", async () => {
+  const encoder = new TextEncoder();
+  const copy = encoder.encode("set k 0 0 1\r\nv\r\n");
+  for (const connections of [1, 2]) {
+    const server = await startMemcached();
+    const backend = backendAt(server.port, { connections });
+    try {
+      const c = collector();
+      for (let affinity = 0; affinity < connections; affinity++) {
+        backend.send(encoder.encode("version\r\n"), ReplyKind.Line, c, affinity, affinity);
+      }
+      await until(() => backend.inFlight === 0);
+      const before = backend.stats.bytesOut;
+      backend.send(copy, ReplyKind.Line, c, 9, 0, true);
+      await Promise.resolve(); // a write due this turn is under way by now
+      assert.equal(backend.stats.bytesOut, connections === 1 ? before : before + copy.length);
+      await until(() => c.replies.has(9));
+      assert.equal(c.replies.get(9), "STORED\r\n");
+    } finally {
+      backend.close();
+      await server.stop();
     }
-    await until(() => backend.inFlight === 0);
-    const before = backend.stats.bytesOut;
-    const copy = encoder.encode("set k 0 0 1\r\nv\r\n");
-    const read = encoder.encode("get k\r\n");
-    backend.send(copy, ReplyKind.Line, c, 2, 0, true);
-    backend.send(read, ReplyKind.Retrieval, c, 3, 1);
-    await Promise.resolve(); // the writes due this turn are under way by now
-    assert.equal(backend.stats.bytesOut, before + copy.length + read.length);
-    await until(() => c.replies.size === 4);
-    assert.equal(c.replies.get(2), "STORED\r\n");
-  } finally {
-    backend.close();
-    await server.stop();
   }
 });

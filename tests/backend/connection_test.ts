@@ -128,7 +128,12 @@ Deno.test("requests sent in one turn, small ones joined in a block and large one
  * answered, as tag 0), so that what it sends is written as the connection decides.
  */
 async function withOpenConnection(
-  body: (connection: BackendConnection, collector: Collector, stats: BackendStats) => Promise<void>,
+  body: (
+    connection: BackendConnection,
+    collector: Collector,
+    stats: BackendStats,
+    port: number,
+  ) => Promise<void>,
 ): Promise<void> {
   const server = await startMemcached();
   const stats = new BackendStats();
@@ -137,7 +142,7 @@ async function withOpenConnection(
     const collector = new Collector();
     connection.send(encoder.encode("version\r\n"), ReplyKind.Line, collector, 0);
     await collector.until(1);
-    await body(connection, collector, stats);
+    await body(connection, collector, stats, server.port);
   } finally {
     connection.close();
     await server.stop();
@@ -176,12 +181,35 @@ Deno.test("a request that is not deferred takes the deferred ones before it, at 
   });
 });
 
-Deno.test("closing while deferred requests wait fails them and leaves no timer behind", async () => {
-  await withOpenConnection(async (connection, collector) => {
-    connection.send(encoder.encode("delete deferred\r\n"), ReplyKind.Line, collector, 1, true);
-    connection.close();
+Deno.test("deferred requests that fill 64 KiB go out at once", async () => {
+  await withOpenConnection(async (connection, collector, stats) => {
+    const before = stats.bytesOut;
+    const value = "v".repeat(20_000);
+    const sets = [1, 2, 3, 4].map((i) => encoder.encode(`set big:${i} 0 0 20000\r\n${value}\r\n`));
+    sets.forEach((set, i) => connection.send(set, ReplyKind.Line, collector, i + 1, true));
+    await Promise.resolve();
+    assert.equal(stats.bytesOut, before + sets.reduce((n, set) => n + set.length, 0));
+    await collector.until(5);
+  });
+});
+
+Deno.test("closing while a deferred request waits writes it before failing it", async () => {
+  await withOpenConnection(async (connection, collector, _stats, port) => {
+    connection.send(encoder.encode("set closing 0 0 1\r\nv\r\n"), ReplyKind.Line, collector, 1);
     await collector.until(2);
-    assert.match(collector.failures.get(1)!.message, /shutting down/);
+    connection.send(encoder.encode("delete closing\r\n"), ReplyKind.Line, collector, 2, true);
+    connection.close();
+    await collector.until(3);
+    assert.match(collector.failures.get(2)!.message, /shutting down/);
+    const check = connectionTo(port);
+    try {
+      const after = new Collector();
+      check.send(encoder.encode("get closing\r\n"), ReplyKind.Retrieval, after, 0);
+      await after.until(1);
+      assert.equal(decoder.decode(after.replies.get(0)), "END\r\n");
+    } finally {
+      check.close();
+    }
   });
 });
 
