@@ -79,7 +79,7 @@ export class GetOperation implements ReplyHandler {
     const count = request.keyCount;
     this.#hashes = new Array(count);
     for (let i = 0; i < count; i++) {
-      this.#hashes[i] = pool.hashOf(request.keySource(i), request.keyStart(i), request.keyEnd(i));
+      this.#hashes[i] = pool.hashOfKey(request, i);
     }
     this.#since = pool.replication?.tracker.now() ?? 0;
   }

@@ -7,6 +7,7 @@ import type { Backend } from "../backend/backend.ts";
 import type { Logger } from "../observability/log.ts";
 import { Replication, type ReplicationOptions } from "./replication.ts";
 import type { ServerGroup } from "./server_group.ts";
+import type { TextRequest } from "../protocol/text/text_request.ts";
 
 /** Bytes in one block of {@linkcode Pool.slab}. */
 const SLAB_BLOCK_SIZE = 16 * 1024;
@@ -73,6 +74,11 @@ export class Pool {
   hashOf(key: Uint8Array, start = 0, end = key.length): number {
     if (this.#hashTag === null) return this.#hash(key, start, end);
     return this.#hash(hashTagged(key.subarray(start, end), this.#hashTag));
+  }
+
+  /** The hash key `i` of `request` is placed by, read where it lies (no view of the key). */
+  hashOfKey(request: TextRequest, i: number): number {
+    return this.hashOf(request.keySource(i), request.keyStart(i), request.keyEnd(i));
   }
 
   /** The group that holds replica `replica` of every key: 0 is the primaries, 1… the backups. */

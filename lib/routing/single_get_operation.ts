@@ -40,7 +40,7 @@ export class SingleGetOperation implements ReplyHandler {
   /** Sends `request`, a retrieval of one key, to the key's server. */
   start(request: TextRequest): void {
     const pool = this.#pool;
-    const hash = pool.hashOf(request.keySource(0), request.keyStart(0), request.keyEnd(0));
+    const hash = pool.hashOfKey(request, 0);
     pool.primaries.pick(hash).send(
       request.raw,
       ReplyKind.Retrieval,

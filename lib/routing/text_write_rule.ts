@@ -40,28 +40,22 @@ const SERVER_ERROR = new TextEncoder().encode("SERVER_ERROR");
 export class TextWriteRule implements WriteRule {
   readonly request: TextRequest;
   readonly bytes: Uint8Array;
+  /** Text replies are one line. */
+  readonly replyKind = ReplyKind.Line;
+  readonly noreply: boolean;
   readonly #command: CommandCode;
 
   /** @param request A text write, as parsed. */
   constructor(request: TextRequest) {
     this.request = request;
     this.bytes = forwardBytes(request);
+    this.noreply = request.noreply;
     this.#command = request.command;
   }
 
   /** The key, as a view into the request. */
   get key(): Uint8Array {
     return this.request.keys[0];
-  }
-
-  /** Text replies are one line. */
-  get replyKind(): typeof ReplyKind.Line {
-    return ReplyKind.Line;
-  }
-
-  /** Whether the client asked for no reply. */
-  get noreply(): boolean {
-    return this.request.noreply;
   }
 
   /** For `incr` and `decr`, the item's state as the change left it; null for the others. */

@@ -57,8 +57,7 @@ export class WriteOperation implements ReplyHandler {
     this.#rule = rule;
     this.#sink = sink;
     this.#seq = seq;
-    const request = rule.request;
-    this.#hash = pool.hashOf(request.keySource(0), request.keyStart(0), request.keyEnd(0));
+    this.#hash = pool.hashOfKey(rule.request, 0);
   }
 
   /** Sends the command to the key's primary. */

@@ -23,7 +23,7 @@ function handlersFor(line: string, withBackups: boolean): ReplyHandler[] {
     primaries: group,
     group: () => group,
     replicas: withBackups ? 2 : 1,
-    hashOf: () => 0,
+    hashOfKey: () => 0,
     // A pool with backups has a replication policy; these tests only need it to suspect nothing.
     replication: withBackups ? { suspects: () => false, tracker: { now: () => 0 } } : null,
     stats: new ProxyStats(),

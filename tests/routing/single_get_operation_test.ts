@@ -21,7 +21,7 @@ function fakePool() {
   };
   const pool = {
     primaries: { pick: () => backend },
-    hashOf: () => 0,
+    hashOfKey: () => 0,
     replication: null,
     stats,
   } as unknown as Pool;

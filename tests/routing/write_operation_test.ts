@@ -40,7 +40,7 @@ function routeWrite(line: string): { sent: Sent[]; replies: string[] } {
     backups: [groups[1]],
     group: (replica: number) => groups[replica],
     replicas: 2,
-    hashOf: () => 0,
+    hashOfKey: () => 0,
     replication: { tracker: { begin() {}, end() {}, now: () => 0 }, missed() {} },
     stats: new ProxyStats(),
   } as unknown as Pool;
