@@ -1,7 +1,14 @@
 import { type ByteStream, connectTcp, type TransportChoice, writeSoon } from "../net/tcp.ts";
 import { ByteSlab } from "../protocol/byte_slab.ts";
-import { compacted, concatBytes } from "../protocol/bytes.ts";
-import { type ReplyKindCode, TextResponseFramer } from "../protocol/text/response_parser.ts";
+import { compacted, concatBytes, copyBytes } from "../protocol/bytes.ts";
+import { joinableVerbLength, lineBodyEnd, splitJoinedReply } from "../protocol/text/joined_gets.ts";
+import { END } from "../protocol/text/replies.ts";
+import {
+  isErrorReply,
+  ReplyKind,
+  type ReplyKindCode,
+  TextResponseFramer,
+} from "../protocol/text/response_parser.ts";
 import { BackendStats } from "./backend_stats.ts";
 import { BackendError, type ReplyHandler } from "./reply_handler.ts";
 import { RequestQueue } from "./request_queue.ts";
@@ -46,12 +53,20 @@ const SHRINK_AFTER_READS = 64;
 export const DEFERRED_WRITE_DELAY_MS = 2;
 /** Deferred requests are written at once when they fill this many bytes. */
 const DEFERRED_WRITE_MAX_BYTES = 64 * 1024;
+/**
+ * Gets are joined into one line up to this many bytes. memcached reads a longer line of a get
+ * that a read cut in two into a buffer it allocates for it.
+ */
+export const JOINED_LINE_MAX_BYTES = 2048;
 
 /**
  * One pipelined connection to a memcached server, shared by many clients.
  *
  * Requests are written in the order they are sent, coalesced into one write per microtask, and
- * their replies are matched to them in that order. A deferred request waits up to
+ * their replies are matched to them in that order. `get` lines sent one after another (kind
+ * {@linkcode ReplyKind.Get}) are joined into one line, up to {@linkcode JOINED_LINE_MAX_BYTES},
+ * while the replies read lately were small: the server answers each command with a write of
+ * its own, and the joined line's reply is split back by request. A deferred request waits up to
  * {@linkcode DEFERRED_WRITE_DELAY_MS} for others to share its write; any request that is not
  * deferred takes the waiting ones with it. When anything goes wrong every request in flight fails
  * at once, the socket is closed, and the next request reconnects.
@@ -66,6 +81,15 @@ export class BackendConnection {
   #connecting = false;
   #out: Uint8Array[] = [];
   #outBytes = 0;
+  /**
+   * The command word's length when the last request in `#out` is a `get` line the next one may
+   * join (see {@linkcode joinableVerbLength}); 0 when there is none.
+   */
+  #joinVerb = 0;
+  /** The length of the line the last request in `#out` ends, when `#joinVerb` is not 0. */
+  #joinLineBytes = 0;
+  /** Where each joined request's blocks end in their shared reply, reused. */
+  #joinEnds = new Int32Array(64);
   readonly #slab = new ByteSlab(SLAB_BLOCK_SIZE, MAX_SHARED_REPLIES);
   #flushScheduled = false;
   #writing = false;
@@ -78,6 +102,8 @@ export class BackendConnection {
   #readsSinceGrowth = 0;
   /** Where each complete reply of a read ends, reused from read to read. */
   #replyEnds = new Int32Array(64);
+  /** How many requests share each of those replies: more than 1 for joined gets. */
+  #replyShares = new Int32Array(64);
   /** When a reply last arrived, or the queue last became non-empty. */
   #lastProgress = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -116,9 +142,14 @@ export class BackendConnection {
       return;
     }
     if (this.#queue.size === 0) this.#lastProgress = Date.now();
-    this.#queue.push(handler, tag, kind);
-    this.#out.push(bytes);
-    this.#outBytes += bytes.length;
+    if (kind === ReplyKind.Get) {
+      this.#queueGet(bytes, handler, tag);
+    } else {
+      this.#joinVerb = 0;
+      this.#queue.push(handler, tag, kind);
+      this.#out.push(bytes);
+      this.#outBytes += bytes.length;
+    }
     if (this.#conn === null) {
       if (!this.#connecting) this.#connect();
     } else if (!this.#flushScheduled && !this.#writing) {
@@ -129,6 +160,37 @@ export class BackendConnection {
         this.#deferredTimer ??= setTimeout(this.#flush, DEFERRED_WRITE_DELAY_MS);
       }
     }
+  }
+
+  /**
+   * Queues a `get` line, joined to the one before it when both are joinable gets of the same
+   * command, the joined line stays within {@linkcode JOINED_LINE_MAX_BYTES}, and the read buffer
+   * is at its first size: one that grew for a large reply is a sign of large values, and a
+   * joined reply is handed out only once all of it is in.
+   */
+  #queueGet(line: Uint8Array, handler: ReplyHandler, tag: number): void {
+    const verb = joinableVerbLength(line);
+    const out = this.#out;
+    const joined = verb !== 0 && verb === this.#joinVerb &&
+      this.#joinLineBytes + line.length - verb <= JOINED_LINE_MAX_BYTES &&
+      this.#buf.length === READ_BUFFER_SIZE;
+    if (joined) {
+      // `get a\r\n` and `get b\r\n` go out as `get a` and ` b\r\n`: views, no copy.
+      const last = out[out.length - 1];
+      const body = lineBodyEnd(last);
+      const rest = line.subarray(verb);
+      out[out.length - 1] = last.subarray(0, body);
+      out.push(rest);
+      const added = rest.length - (last.length - body);
+      this.#outBytes += added;
+      this.#joinLineBytes += added;
+    } else {
+      out.push(line);
+      this.#outBytes += line.length;
+      this.#joinLineBytes = line.length;
+    }
+    this.#joinVerb = verb;
+    this.#queue.push(handler, tag, ReplyKind.Get, verb === 0 ? undefined : line, joined);
   }
 
   /** Opens the connection now, if it is not open or opening. */
@@ -189,6 +251,7 @@ export class BackendConnection {
         const data = concatBytes(this.#out, this.#outBytes, this.#slab);
         this.#out = [];
         this.#outBytes = 0;
+        this.#joinVerb = 0;
         this.#queue.stamp(performance.now());
         this.#stats.bytesOut += data.length;
         const waiting = writeSoon(conn, data);
@@ -234,20 +297,28 @@ export class BackendConnection {
    */
   #deliver(): void {
     const queue = this.#queue;
+    let replies = 0;
     let count = 0;
     let garbage: unknown = null;
     try {
       for (let pos = this.#start; count < queue.size;) {
         const end = this.#framer.frame(this.#buf, pos, this.#end, queue.kindAt(count));
         if (end < 0) break;
-        if (count === this.#replyEnds.length) this.#replyEnds = growInt32(this.#replyEnds);
-        this.#replyEnds[count++] = pos = end;
+        let shares = 1;
+        while (count + shares < queue.size && queue.joinedAt(count + shares)) shares++;
+        if (replies === this.#replyEnds.length) {
+          this.#replyEnds = growInt32(this.#replyEnds);
+          this.#replyShares = growInt32(this.#replyShares);
+        }
+        this.#replyEnds[replies] = pos = end;
+        this.#replyShares[replies++] = shares;
+        count += shares;
       }
     } catch (error) {
       // The replies before the garbage are good: they are delivered before the connection fails.
       garbage = error;
     }
-    if (count > 0) this.#handOut(count);
+    if (replies > 0) this.#handOut(replies, count);
     if (garbage !== null) throw garbage;
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
@@ -262,34 +333,42 @@ export class BackendConnection {
   }
 
   /**
-   * Gives the first `count` queued requests their replies, which end at `#replyEnds`. Replies
-   * that fill at most {@linkcode MAX_SHARED_REPLIES} bytes in all share one copy, in the slab;
-   * larger ones are copied each on its own, so that a small reply kept for a while never holds a
-   * large one.
+   * Gives the first `count` queued requests their `replies`, which end at `#replyEnds` and
+   * answer `#replyShares` requests each. Replies that fill at most
+   * {@linkcode MAX_SHARED_REPLIES} bytes in all, none of them to joined gets, share one copy, in
+   * the slab; others are copied each on its own (into the slab when small), so that a small reply
+   * kept for a while never holds a large one.
    */
-  #handOut(count: number): void {
+  #handOut(replies: number, count: number): void {
     const queue = this.#queue;
     const conn = this.#conn;
     const buf = this.#buf;
     const base = this.#start;
-    const end = this.#replyEnds[count - 1];
-    const shared = end - base <= MAX_SHARED_REPLIES ? this.#slab.copy(buf, base, end) : null;
+    const end = this.#replyEnds[replies - 1];
+    const shared = count === replies && end - base <= MAX_SHARED_REPLIES
+      ? this.#slab.copy(buf, base, end)
+      : null;
     const latency = this.#stats.latency;
     const now = performance.now();
     this.#start = end;
     let from = base;
-    for (let k = 0; k < count; k++) {
+    for (let r = 0; r < replies; r++) {
       // A handler that failed the connection failed the rest too.
       if (this.#conn !== conn) return;
-      const to = this.#replyEnds[k];
+      const to = this.#replyEnds[r];
+      if (this.#replyShares[r] > 1) {
+        this.#handOutJoined(buf.subarray(from, to), this.#replyShares[r], now);
+        from = to;
+        continue;
+      }
       queue.shift();
       const handler = queue.handler!;
       // A large reply is a buffer of its own, unless its handler is done with it on return:
       // at 10 KiB a reply, one buffer each made V8 collect its whole heap every 50 ms.
       const transient = shared === null && handler.takesTransientReplies === true;
       const reply = shared === null
-        ? (transient ? buf.subarray(from, to) : buf.slice(from, to))
-        : count === 1
+        ? (transient ? buf.subarray(from, to) : this.#slab.copy(buf, from, to))
+        : replies === 1
         ? shared
         : shared.subarray(from - base, to - base);
       if (queue.sentAt >= 0) latency.record(now - queue.sentAt, now);
@@ -298,6 +377,42 @@ export class BackendConnection {
     }
     this.#lastProgress = Date.now();
     this.#options.onHealth(true);
+  }
+
+  /**
+   * Gives the `shares` oldest requests, joined gets, their parts of `reply`: each its own blocks
+   * and an `END`, copied together into the slab. An error reply goes to each of them.
+   */
+  #handOutJoined(reply: Uint8Array, shares: number, now: number): void {
+    const queue = this.#queue;
+    const conn = this.#conn;
+    const latency = this.#stats.latency;
+    const error = isErrorReply(reply);
+    let answers = reply;
+    if (error) {
+      answers = this.#slab.copy(reply, 0, reply.length);
+    } else {
+      if (shares > this.#joinEnds.length) this.#joinEnds = new Int32Array(shares * 2);
+      splitJoinedReply(reply, queue, shares, this.#joinEnds);
+      answers = this.#slab.alloc(this.#joinEnds[shares - 1] + END.length * shares);
+    }
+    let blocksStart = 0;
+    let at = 0;
+    for (let k = 0; k < shares; k++) {
+      if (this.#conn !== conn) return;
+      let answer = answers;
+      if (!error) {
+        const blocksEnd = this.#joinEnds[k];
+        const start = at;
+        at = copyBytes(answers, at, reply, blocksStart, blocksEnd);
+        at = copyBytes(answers, at, END, 0, END.length);
+        blocksStart = blocksEnd;
+        answer = answers.subarray(start, at);
+      }
+      queue.shift();
+      if (queue.sentAt >= 0) latency.record(now - queue.sentAt, now);
+      queue.handler!.onReply(answer, queue.tag);
+    }
   }
 
   /** Makes room to read into: moves the partial reply to the front, or doubles the buffer. */
@@ -339,6 +454,7 @@ export class BackendConnection {
     }
     this.#out = [];
     this.#outBytes = 0;
+    this.#joinVerb = 0;
     clearTimeout(this.#deferredTimer);
     this.#deferredTimer = undefined;
     this.#start = this.#end = 0;

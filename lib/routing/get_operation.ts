@@ -156,7 +156,7 @@ export class GetOperation implements ReplyHandler {
       : retrievalLine(this.#request, keys, this.#pool.slab);
     this.#pool.group(replica).backends[server].send(
       bytes,
-      ReplyKind.Retrieval,
+      ReplyKind.Get,
       this,
       tag,
       this.#sink.affinity,

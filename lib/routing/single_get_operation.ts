@@ -43,7 +43,7 @@ export class SingleGetOperation implements ReplyHandler {
     const hash = pool.hashOfKey(request, 0);
     pool.primaries.pick(hash).send(
       request.raw,
-      ReplyKind.Retrieval,
+      ReplyKind.Get,
       this,
       0,
       this.#sink.affinity,

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
-import { BackendConnection, DEFERRED_WRITE_DELAY_MS } from "../../lib/backend/connection.ts";
+import {
+  BackendConnection,
+  DEFERRED_WRITE_DELAY_MS,
+  JOINED_LINE_MAX_BYTES,
+} from "../../lib/backend/connection.ts";
 import { BackendStats } from "../../lib/backend/backend_stats.ts";
 import type { BackendError, ReplyHandler } from "../../lib/backend/reply_handler.ts";
-import { ReplyKind } from "../../lib/protocol/text/response_parser.ts";
+import { ReplyKind, type ReplyKindCode } from "../../lib/protocol/text/response_parser.ts";
 import { startMemcached } from "../helpers/memcached.ts";
 import { freePort } from "../helpers/free_port.ts";
 
@@ -149,6 +153,53 @@ async function withOpenConnection(
   }
 }
 
+Deno.test("joined gets are answered by memcached as each would be alone: misses, repeats, cas values", async () => {
+  await withOpenConnection(async (connection, collector, stats) => {
+    let tag = 1;
+    for (const key of ["a", "b", "c", "e"]) {
+      connection.send(
+        encoder.encode(`set ${key} 1 0 3\r\n${key}${key}${key}\r\n`),
+        ReplyKind.Line,
+        collector,
+        tag++,
+      );
+    }
+    await collector.until(tag);
+    const lines = [
+      "get a b\r\n",
+      "get b\r\n",
+      "get x\r\n",
+      "get a a x c\r\n",
+      "gets c\r\n",
+      "gets e d e\r\n",
+      "get e\r\n",
+      "get y z\r\n",
+    ];
+    // Alone: each sent once the one before it is answered, so none is joined.
+    const alone: string[] = [];
+    for (const line of lines) {
+      connection.send(encoder.encode(line), ReplyKind.Get, collector, tag);
+      await collector.until(++tag);
+      alone.push(decoder.decode(collector.replies.get(tag - 1)));
+    }
+    const first = tag;
+    const bytesBefore = stats.bytesOut;
+    for (const line of lines) {
+      connection.send(encoder.encode(line), ReplyKind.Get, collector, tag++);
+    }
+    await collector.until(tag);
+    assert.equal(collector.failures.size, 0);
+    // Joined: three lines, one per run of the same command.
+    const joined = "get a b b x a a x c\r\ngets c e d e\r\nget e y z\r\n";
+    assert.equal(stats.bytesOut - bytesBefore, joined.length);
+    assert.deepEqual(
+      lines.map((_, k) => decoder.decode(collector.replies.get(first + k))),
+      alone,
+    );
+    assert.match(alone[3], /^VALUE a 1 3\r\naaa\r\nVALUE a 1 3\r\naaa\r\nVALUE c/);
+  });
+});
+
 Deno.test("deferred requests wait to share a write, and go out within the delay", async () => {
   await withOpenConnection(async (connection, collector, stats) => {
     const before = stats.bytesOut;
@@ -278,26 +329,162 @@ Deno.test("a read buffer grown for a large reply goes back to 64 KiB after 64 re
   }
 });
 
-/** A server that answers the first `requests` lines it reads with `reply`, in one write. */
-function scriptedServer(requests: number, reply: string): { port: number; done: Promise<void> } {
+/**
+ * A server that answers the first `requests` lines it reads with `reply`, in one write, and then
+ * does the same for each of `more`. `done` resolves to all it read.
+ */
+function scriptedServer(
+  requests: number,
+  reply: string,
+  ...more: [number, string][]
+): { port: number; done: Promise<string> } {
   const port = freePort();
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const done = (async () => {
     const conn = await listener.accept();
     const buf = new Uint8Array(4096);
-    let lines = 0;
-    while (lines < requests) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      for (const byte of buf.subarray(0, n)) if (byte === 0x0a) lines++;
+    let received = "";
+    for (const [count, answer] of [[requests, reply] as [number, string], ...more]) {
+      let lines = 0;
+      while (lines < count) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        received += decoder.decode(buf.subarray(0, n));
+        for (const byte of buf.subarray(0, n)) if (byte === 0x0a) lines++;
+      }
+      await conn.write(encoder.encode(answer));
     }
-    await conn.write(encoder.encode(reply));
     await conn.read(buf).catch(() => null);
     conn.close();
     listener.close();
+    return received;
   })();
   return { port, done };
 }
+
+/** A `VALUE` block of `key` holding `value`. */
+const block = (key: string, value: string) => `VALUE ${key} 0 ${value.length}\r\n${value}\r\n`;
+
+/**
+ * Sends `lines` in one turn over a new connection to a server that answers the first `requests`
+ * lines it reads with `reply`; returns what the server read, and each request's answer (a reply,
+ * or `failed: …`).
+ */
+async function exchangeWithScript(
+  lines: [string, ReplyKindCode][],
+  requests: number,
+  reply: string,
+): Promise<{ received: string; answers: string[] }> {
+  const server = scriptedServer(requests, reply);
+  const connection = connectionTo(server.port);
+  try {
+    const collector = new Collector();
+    for (const [tag, [line, kind]] of lines.entries()) {
+      connection.send(encoder.encode(line), kind, collector, tag);
+    }
+    await collector.until(lines.length);
+    const answers = lines.map((_, tag) =>
+      collector.replies.has(tag)
+        ? decoder.decode(collector.replies.get(tag))
+        : `failed: ${collector.failures.get(tag)!.message}`
+    );
+    connection.close();
+    return { received: await server.done, answers };
+  } finally {
+    connection.close();
+  }
+}
+
+Deno.test("gets sent in one turn go to the server as one line, and each gets its own blocks", async () => {
+  const { received, answers } = await exchangeWithScript(
+    [["get a b\r\n", ReplyKind.Get], ["get c\r\n", ReplyKind.Get], ["get d\r\n", ReplyKind.Get]],
+    1,
+    block("a", "1") + block("c", "3") + "END\r\n",
+  );
+  assert.equal(received, "get a b c d\r\n");
+  assert.deepEqual(answers, [block("a", "1") + "END\r\n", block("c", "3") + "END\r\n", "END\r\n"]);
+});
+
+Deno.test("get and gets lines are joined only with their own command, and a write between them ends the line", async () => {
+  const { received, answers } = await exchangeWithScript(
+    [
+      ["get a\r\n", ReplyKind.Get],
+      ["gets b\r\n", ReplyKind.Get],
+      ["gets c\r\n", ReplyKind.Get],
+      ["set x 0 0 1\r\n1\r\n", ReplyKind.Line],
+      ["get d\r\n", ReplyKind.Get],
+      ["get e\r\n", ReplyKind.Get],
+      ["gat 10 f\r\n", ReplyKind.Get],
+      ["gat 10 g\r\n", ReplyKind.Get],
+    ],
+    7,
+    "END\r\nEND\r\nSTORED\r\nEND\r\nEND\r\nEND\r\n",
+  );
+  assert.equal(
+    received,
+    "get a\r\ngets b c\r\nset x 0 0 1\r\n1\r\nget d e\r\ngat 10 f\r\ngat 10 g\r\n",
+  );
+  assert.deepEqual(answers, [
+    ...Array(3).fill("END\r\n"),
+    "STORED\r\n",
+    ...Array(4).fill("END\r\n"),
+  ]);
+});
+
+Deno.test("gets are joined into lines of at most 2 KiB", async () => {
+  // Each get of one 200-byte key adds 201 bytes to the line: ten fit in 2048, the rest start a
+  // line of their own.
+  const keys = Array.from({ length: 12 }, (_, i) => String(i).padStart(200, "k"));
+  const { received, answers } = await exchangeWithScript(
+    keys.map((key) => [`get ${key}\r\n`, ReplyKind.Get]),
+    2,
+    "END\r\nEND\r\n",
+  );
+  const lines = received.split("\r\n").slice(0, -1);
+  assert.deepEqual(lines, [
+    `get ${keys.slice(0, 10).join(" ")}`,
+    `get ${keys.slice(10).join(" ")}`,
+  ]);
+  assert.ok(lines[0].length + 2 <= JOINED_LINE_MAX_BYTES);
+  assert.deepEqual(answers, Array(12).fill("END\r\n"));
+});
+
+Deno.test("gets are not joined while the read buffer is grown for a large reply", async () => {
+  const big = "b".repeat(100_000);
+  const server = scriptedServer(1, block("big", big) + "END\r\n", [2, "END\r\nEND\r\n"]);
+  const connection = connectionTo(server.port);
+  try {
+    const collector = new Collector();
+    connection.send(encoder.encode("get big\r\n"), ReplyKind.Get, collector, 0);
+    await collector.until(1);
+    assert.ok(connection.readBufferSize > 64 * 1024);
+    connection.send(encoder.encode("get a\r\n"), ReplyKind.Get, collector, 1);
+    connection.send(encoder.encode("get b\r\n"), ReplyKind.Get, collector, 2);
+    await collector.until(3);
+    connection.close();
+    assert.equal(await server.done, "get big\r\nget a\r\nget b\r\n");
+  } finally {
+    connection.close();
+  }
+});
+
+Deno.test("an error reply to joined gets goes to each of them", async () => {
+  const { answers } = await exchangeWithScript(
+    [["get a\r\n", ReplyKind.Get], ["get b\r\n", ReplyKind.Get]],
+    1,
+    "SERVER_ERROR out of memory writing get response\r\n",
+  );
+  assert.deepEqual(answers, Array(2).fill("SERVER_ERROR out of memory writing get response\r\n"));
+});
+
+Deno.test("a reply to joined gets with a block for a key none of them asked for fails them all", async () => {
+  const { answers } = await exchangeWithScript(
+    [["get a\r\n", ReplyKind.Get], ["get b\r\n", ReplyKind.Get]],
+    1,
+    block("z", "1") + "END\r\n",
+  );
+  for (const answer of answers) assert.match(answer, /^failed: server sent an invalid reply/);
+});
 
 Deno.test("a small reply read together with a large one does not hold the large one's bytes", async () => {
   const big = "b".repeat(20_000);
@@ -316,7 +503,8 @@ Deno.test("a small reply read together with a large one does not hold the large 
     for (const tag of [0, 2]) {
       const reply = collector.replies.get(tag)!;
       assert.equal(decoder.decode(reply), small);
-      assert.equal(reply.buffer.byteLength, reply.byteLength, `reply ${tag} holds a larger buffer`);
+      // At most one of the connection's 16 KiB blocks, which the large reply does not fit.
+      assert.ok(reply.buffer.byteLength <= 16 * 1024, `reply ${tag} holds the large reply's bytes`);
     }
   } finally {
     connection.close();

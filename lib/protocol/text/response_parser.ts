@@ -17,6 +17,11 @@ export const ReplyKind = {
   Meta: 2,
   /** `STAT` lines ended by `END` (the reply to `stats`), or a single error line. */
   Stats: 3,
+  /**
+   * As {@linkcode ReplyKind.Retrieval}, for a retrieval line that a backend connection may join
+   * with the ones next to it when it is a `get` or `gets` (`lib/protocol/text/joined_gets.ts`).
+   */
+  Get: 4,
 } as const;
 
 /** One of the values of {@linkcode ReplyKind}. */
@@ -321,7 +326,7 @@ export function fileValueBlocks(
  * (`<flags> <bytes>[ <cas>]\r\n`): past the data and its `\r\n`. It reads the fields as the
  * framer does, runs of spaces included, so the two agree on any reply the framer let through.
  */
-function blockEnd(reply: Uint8Array, keyEnd: number): number {
+export function blockEnd(reply: Uint8Array, keyEnd: number): number {
   const end = reply.length;
   let i = keyEnd;
   while (i < end && reply[i] === SPACE) i++;
