@@ -54,8 +54,9 @@ export const DEFERRED_WRITE_DELAY_MS = 2;
 /** Deferred requests are written at once when they fill this many bytes. */
 const DEFERRED_WRITE_MAX_BYTES = 64 * 1024;
 /**
- * Gets are joined into one line up to this many bytes. memcached reads a longer line of a get
- * that a read cut in two into a buffer it allocates for it.
+ * Gets are joined into one line up to this many bytes: room for dozens of small gets, while the
+ * joined reply, which is handed out only once all of it is in, stays small. 8 KiB measured no
+ * better on 100-key gets, whose share for each of two servers is a line of about 1.1 KiB.
  */
 export const JOINED_LINE_MAX_BYTES = 2048;
 
