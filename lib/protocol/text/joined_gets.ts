@@ -11,7 +11,6 @@
  * @module
  */
 
-import { rangesEqual } from "../bytes.ts";
 import { blockEnd } from "./response_parser.ts";
 
 const SPACE = 0x20;
@@ -73,11 +72,11 @@ export function splitJoinedReply(
   while (pos < reply.length && reply[pos] === V) {
     let keyStart = pos + 5; // past VALUE, then its spaces
     while (keyStart < reply.length && reply[keyStart] === SPACE) keyStart++;
-    let keyEnd = keyStart;
-    while (keyEnd < reply.length && reply[keyEnd] !== SPACE) keyEnd++;
     // The keys asked for are read from the lines in turn, each as memcached reads it: a run of
-    // bytes other than spaces.
-    while (true) {
+    // bytes other than spaces. Each is compared where the block's key lies, in one pass: they
+    // match when the reply's key ends where the word does.
+    let keyEnd = -1;
+    while (keyEnd < 0) {
       while (at < lineEnd && line[at] === SPACE) at++;
       if (at === lineEnd) {
         ends[request++] = pos;
@@ -89,11 +88,15 @@ export function splitJoinedReply(
         lineEnd = lineBodyEnd(line);
         continue;
       }
-      let wordEnd = at;
-      while (wordEnd < lineEnd && line[wordEnd] !== SPACE) wordEnd++;
-      const found = rangesEqual(line, at, wordEnd, reply, keyStart, keyEnd);
-      at = wordEnd;
-      if (found) break;
+      let i = at;
+      let j = keyStart;
+      while (i < lineEnd && line[i] !== SPACE && line[i] === reply[j]) {
+        i++;
+        j++;
+      }
+      if ((i === lineEnd || line[i] === SPACE) && reply[j] === SPACE) keyEnd = j;
+      while (i < lineEnd && line[i] !== SPACE) i++;
+      at = i;
     }
     pos = blockEnd(reply, keyEnd);
   }
