@@ -276,6 +276,9 @@ export class BackendConnection {
       while (true) {
         if (this.#end === this.#buf.length) this.#makeRoom();
         const n = await conn.read(this.#buf.subarray(this.#end));
+        // A read that completed at once may resume after the connection failed (a failed write,
+        // a timeout): its bytes belong to requests that were failed, and the buffer was reset.
+        if (conn !== this.#conn) return;
         if (n === null) break;
         this.#stats.bytesIn += n;
         this.#end += n;

@@ -5,10 +5,15 @@ import {
   JOINED_LINE_MAX_BYTES,
 } from "../../lib/backend/connection.ts";
 import { BackendStats } from "../../lib/backend/backend_stats.ts";
-import type { BackendError, ReplyHandler } from "../../lib/backend/reply_handler.ts";
+import {
+  type BackendError,
+  IGNORE_REPLIES,
+  type ReplyHandler,
+} from "../../lib/backend/reply_handler.ts";
 import { ReplyKind, type ReplyKindCode } from "../../lib/protocol/text/response_parser.ts";
 import { startMemcached } from "../helpers/memcached.ts";
 import { freePort } from "../helpers/free_port.ts";
+import { SeededRandom } from "../helpers/random.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -577,6 +582,79 @@ Deno.test("a handler that sends on its own connection while replies are handed o
         `VALUE k${i} 0 ${String(i).length}\r\n${i}\r\nEND\r\n`,
       );
     }
+  } finally {
+    connection.close();
+    await server.stop();
+  }
+});
+
+Deno.test("replies read after a connection failed never reach the requests sent after it", async () => {
+  // memcached closes the connection at each `quit`, some of them sent while replies are handed
+  // out; a read that completed at once may resume after the failure. Every get must still get
+  // only its own keys, and every set STORED.
+  const server = await startMemcached();
+  const connection = connectionTo(server.port);
+  const wrong: string[] = [];
+  let answered = 0;
+  let failed = 0;
+  const quit = () => connection.send(encoder.encode("quit\r\n"), ReplyKind.Line, IGNORE_REPLIES, 0);
+  try {
+    for (let seed = 1; seed <= 6; seed++) {
+      const random = new SeededRandom(seed);
+      for (let round = 0; round < 300; round++) {
+        const sends = 1 + random.int(60);
+        let pending = sends;
+        const { promise, resolve } = Promise.withResolvers<void>();
+        // Handlers send too: a write that fails at once (the server closed) fails the
+        // connection between a read and the code after it.
+        const settle = () => {
+          if (random.int(200) === 0) quit();
+          if (random.int(20) === 0) {
+            connection.send(encoder.encode("get extra\r\n"), ReplyKind.Get, IGNORE_REPLIES, 0);
+          }
+          if (--pending === 0) resolve();
+        };
+        const expecting = (check: (text: string) => boolean, what: string): ReplyHandler => ({
+          onReply(reply) {
+            answered++;
+            const text = decoder.decode(reply);
+            if (!check(text)) wrong.push(`${what} got ${text.slice(0, 80)}`);
+            settle();
+          },
+          onFailure() {
+            failed++;
+            settle();
+          },
+        });
+        for (let i = 0; i < sends; i++) {
+          if (random.int(10) === 0) await undefined;
+          const key = () => `k${random.int(40)}`;
+          if (random.int(10) < 7) {
+            const keys = Array.from({ length: 1 + random.int(4) }, key);
+            const ownKeys = (text: string) => {
+              let next = 0;
+              for (const [, found] of text.matchAll(/VALUE (\S+) /g)) {
+                next = keys.indexOf(found, next) + 1;
+                if (next === 0) return false;
+              }
+              return text.endsWith("END\r\n");
+            };
+            const line = encoder.encode(`get ${keys.join(" ")}\r\n`);
+            connection.send(line, ReplyKind.Get, expecting(ownKeys, `get ${keys}`), 0);
+          } else {
+            const value = "v".repeat(random.int(3000));
+            const set = encoder.encode(`set ${key()} 0 0 ${value.length}\r\n${value}\r\n`);
+            const stored = (text: string) => text === "STORED\r\n";
+            const deferred = random.int(2) === 0;
+            connection.send(set, ReplyKind.Line, expecting(stored, "set"), 0, deferred);
+          }
+        }
+        if (random.int(20) === 0) quit();
+        await promise;
+      }
+    }
+    assert.deepEqual(wrong, []);
+    assert.ok(answered > 0 && failed > 0, `answered ${answered}, failed ${failed}`);
   } finally {
     connection.close();
     await server.stop();
