@@ -1,10 +1,13 @@
 import { type ByteStream, connectTcp, type TransportChoice, writeSoon } from "../net/tcp.ts";
 import { ByteSlab } from "../protocol/byte_slab.ts";
 import { compacted, concatBytes, copyBytes } from "../protocol/bytes.ts";
-import { joinableVerbLength, lineBodyEnd, splitJoinedReply } from "../protocol/text/joined_gets.ts";
+import {
+  joinableVerbLength,
+  JoinedReplyFramer,
+  lineBodyEnd,
+} from "../protocol/text/joined_gets.ts";
 import { END } from "../protocol/text/replies.ts";
 import {
-  isErrorReply,
   ReplyKind,
   type ReplyKindCode,
   TextResponseFramer,
@@ -65,9 +68,9 @@ export const JOINED_LINE_MAX_BYTES = 2048;
  *
  * Requests are written in the order they are sent, coalesced into one write per microtask, and
  * their replies are matched to them in that order. `get` lines sent one after another (kind
- * {@linkcode ReplyKind.Get}) are joined into one line, up to {@linkcode JOINED_LINE_MAX_BYTES},
- * while the replies read lately were small: the server answers each command with a write of
- * its own, and the joined line's reply is split back by request. A deferred request waits up to
+ * {@linkcode ReplyKind.Get}) are joined into one line, up to {@linkcode JOINED_LINE_MAX_BYTES}:
+ * the server answers each command with a write of its own. The joined line's reply is framed
+ * request by request, and each request's part is handed out as soon as it is in. A deferred request waits up to
  * {@linkcode DEFERRED_WRITE_DELAY_MS} for others to share its write; any request that is not
  * deferred takes the waiting ones with it. When anything goes wrong every request in flight fails
  * at once, the socket is closed, and the next request reconnects.
@@ -77,6 +80,7 @@ export class BackendConnection {
   readonly #server: string;
   readonly #queue = new RequestQueue();
   readonly #framer = new TextResponseFramer();
+  readonly #joinedFramer = new JoinedReplyFramer();
   readonly #stats: BackendStats;
   #conn: ByteStream | null = null;
   #connecting = false;
@@ -89,8 +93,6 @@ export class BackendConnection {
   #joinVerb = 0;
   /** The length of the line the last request in `#out` ends, when `#joinVerb` is not 0. */
   #joinLineBytes = 0;
-  /** Where each joined request's blocks end in their shared reply, reused. */
-  #joinEnds = new Int32Array(64);
   readonly #slab = new ByteSlab(SLAB_BLOCK_SIZE, MAX_SHARED_REPLIES);
   #flushScheduled = false;
   #writing = false;
@@ -103,8 +105,13 @@ export class BackendConnection {
   #readsSinceGrowth = 0;
   /** Where each complete reply of a read ends, reused from read to read. */
   #replyEnds = new Int32Array(64);
-  /** How many requests share each of those replies: more than 1 for joined gets. */
+  /**
+   * How many requests each of those replies answers: 1, or all the requests of a joined line
+   * that the server answered with an error line.
+   */
   #replyShares = new Int32Array(64);
+  /** 1 for a reply that is a joined get's blocks without the `END`, which comes later. */
+  #replyOpen = new Uint8Array(64);
   /** When a reply last arrived, or the queue last became non-empty. */
   #lastProgress = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -165,16 +172,13 @@ export class BackendConnection {
 
   /**
    * Queues a `get` line, joined to the one before it when both are joinable gets of the same
-   * command, the joined line stays within {@linkcode JOINED_LINE_MAX_BYTES}, and the read buffer
-   * is at its first size: one that grew for a large reply is a sign of large values, and a
-   * joined reply is handed out only once all of it is in.
+   * command and the joined line stays within {@linkcode JOINED_LINE_MAX_BYTES}.
    */
   #queueGet(line: Uint8Array, handler: ReplyHandler, tag: number): void {
     const verb = joinableVerbLength(line);
     const out = this.#out;
     const joined = verb !== 0 && verb === this.#joinVerb &&
-      this.#joinLineBytes + line.length - verb <= JOINED_LINE_MAX_BYTES &&
-      this.#buf.length === READ_BUFFER_SIZE;
+      this.#joinLineBytes + line.length - verb <= JOINED_LINE_MAX_BYTES;
     if (joined) {
       // `get a\r\n` and `get b\r\n` go out as `get a` and ` b\r\n`: views, no copy.
       const last = out[out.length - 1];
@@ -303,26 +307,41 @@ export class BackendConnection {
     const queue = this.#queue;
     let replies = 0;
     let count = 0;
+    let open = false;
     let garbage: unknown = null;
     try {
       for (let pos = this.#start; count < queue.size;) {
-        const end = this.#framer.frame(this.#buf, pos, this.#end, queue.kindAt(count));
+        // A joined get's part of its line's reply is framed on its own; see JoinedReplyFramer.
+        const joinedNext = count + 1 < queue.size && queue.joinedAt(count + 1);
+        const joined = joinedNext || queue.joinedAt(count);
+        const end = joined
+          ? this.#joinedFramer.frame(
+            this.#buf,
+            pos,
+            this.#end,
+            queue.lineAt(count),
+            !queue.joinedAt(count),
+            !joinedNext,
+          )
+          : this.#framer.frame(this.#buf, pos, this.#end, queue.kindAt(count));
         if (end < 0) break;
         let shares = 1;
-        while (count + shares < queue.size && queue.joinedAt(count + shares)) shares++;
-        if (replies === this.#replyEnds.length) {
-          this.#replyEnds = growInt32(this.#replyEnds);
-          this.#replyShares = growInt32(this.#replyShares);
+        if (joined && this.#joinedFramer.error) {
+          while (count + shares < queue.size && queue.joinedAt(count + shares)) shares++;
         }
+        if (replies === this.#replyEnds.length) this.#growReplies();
+        const partOpen = joinedNext && shares === 1;
         this.#replyEnds[replies] = pos = end;
-        this.#replyShares[replies++] = shares;
+        this.#replyShares[replies] = shares;
+        this.#replyOpen[replies++] = partOpen ? 1 : 0;
+        open ||= partOpen;
         count += shares;
       }
     } catch (error) {
       // The replies before the garbage are good: they are delivered before the connection fails.
       garbage = error;
     }
-    if (replies > 0) this.#handOut(replies, count);
+    if (replies > 0) this.#handOut(replies, open);
     if (garbage !== null) throw garbage;
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
@@ -337,19 +356,19 @@ export class BackendConnection {
   }
 
   /**
-   * Gives the first `count` queued requests their `replies`, which end at `#replyEnds` and
-   * answer `#replyShares` requests each. Replies that fill at most
-   * {@linkcode MAX_SHARED_REPLIES} bytes in all, none of them to joined gets, share one copy, in
-   * the slab; others are copied each on its own (into the slab when small), so that a small reply
-   * kept for a while never holds a large one.
+   * Gives the oldest queued requests their `replies`, which end at `#replyEnds`. Replies that
+   * fill at most {@linkcode MAX_SHARED_REPLIES} bytes in all share one copy, in the slab, unless
+   * some are `open` (a joined get's blocks, to which an `END` is added): then each is copied on
+   * its own, as larger ones are (into the slab when small), so that a small reply kept for a while
+   * never holds a large one.
    */
-  #handOut(replies: number, count: number): void {
+  #handOut(replies: number, open: boolean): void {
     const queue = this.#queue;
     const conn = this.#conn;
     const buf = this.#buf;
     const base = this.#start;
     const end = this.#replyEnds[replies - 1];
-    const shared = count === replies && end - base <= MAX_SHARED_REPLIES
+    const shared = !open && end - base <= MAX_SHARED_REPLIES
       ? this.#slab.copy(buf, base, end)
       : null;
     const latency = this.#stats.latency;
@@ -357,66 +376,48 @@ export class BackendConnection {
     this.#start = end;
     let from = base;
     for (let r = 0; r < replies; r++) {
-      // A handler that failed the connection failed the rest too.
-      if (this.#conn !== conn) return;
       const to = this.#replyEnds[r];
-      if (this.#replyShares[r] > 1) {
-        this.#handOutJoined(buf.subarray(from, to), this.#replyShares[r], now);
-        from = to;
-        continue;
+      const shares = this.#replyShares[r];
+      for (let k = 0; k < shares; k++) {
+        // A handler that failed the connection failed the rest too.
+        if (this.#conn !== conn) return;
+        queue.shift();
+        const handler = queue.handler!;
+        // A large reply is a buffer of its own, unless its handler is done with it on return:
+        // at 10 KiB a reply, one buffer each made V8 collect its whole heap every 50 ms.
+        const transient = shared === null && shares === 1 && this.#replyOpen[r] === 0 &&
+          handler.takesTransientReplies === true;
+        const reply = this.#replyOpen[r] === 1
+          ? this.#withEnd(buf, from, to)
+          : shared === null
+          ? (transient ? buf.subarray(from, to) : this.#slab.copy(buf, from, to))
+          : replies === 1
+          ? shared
+          : shared.subarray(from - base, to - base);
+        if (queue.sentAt >= 0) latency.record(now - queue.sentAt, now);
+        handler.onReply(reply, queue.tag, transient);
       }
-      queue.shift();
-      const handler = queue.handler!;
-      // A large reply is a buffer of its own, unless its handler is done with it on return:
-      // at 10 KiB a reply, one buffer each made V8 collect its whole heap every 50 ms.
-      const transient = shared === null && handler.takesTransientReplies === true;
-      const reply = shared === null
-        ? (transient ? buf.subarray(from, to) : this.#slab.copy(buf, from, to))
-        : replies === 1
-        ? shared
-        : shared.subarray(from - base, to - base);
-      if (queue.sentAt >= 0) latency.record(now - queue.sentAt, now);
-      handler.onReply(reply, queue.tag, transient);
       from = to;
     }
     this.#lastProgress = Date.now();
     this.#options.onHealth(true);
   }
 
-  /**
-   * Gives the `shares` oldest requests, joined gets, their parts of `reply`: each its own blocks
-   * and an `END`, copied together into the slab. An error reply goes to each of them.
-   */
-  #handOutJoined(reply: Uint8Array, shares: number, now: number): void {
-    const queue = this.#queue;
-    const conn = this.#conn;
-    const latency = this.#stats.latency;
-    const error = isErrorReply(reply);
-    let answers = reply;
-    if (error) {
-      answers = this.#slab.copy(reply, 0, reply.length);
-    } else {
-      if (shares > this.#joinEnds.length) this.#joinEnds = new Int32Array(shares * 2);
-      splitJoinedReply(reply, queue, shares, this.#joinEnds);
-      answers = this.#slab.alloc(this.#joinEnds[shares - 1] + END.length * shares);
-    }
-    let blocksStart = 0;
-    let at = 0;
-    for (let k = 0; k < shares; k++) {
-      if (this.#conn !== conn) return;
-      let answer = answers;
-      if (!error) {
-        const blocksEnd = this.#joinEnds[k];
-        const start = at;
-        at = copyBytes(answers, at, reply, blocksStart, blocksEnd);
-        at = copyBytes(answers, at, END, 0, END.length);
-        blocksStart = blocksEnd;
-        answer = answers.subarray(start, at);
-      }
-      queue.shift();
-      if (queue.sentAt >= 0) latency.record(now - queue.sentAt, now);
-      queue.handler!.onReply(answer, queue.tag);
-    }
+  /** A joined get's blocks `buf[from..to)` and an `END`, copied into the slab. */
+  #withEnd(buf: Uint8Array, from: number, to: number): Uint8Array {
+    if (from === to) return END;
+    const reply = this.#slab.alloc(to - from + END.length);
+    copyBytes(reply, copyBytes(reply, 0, buf, from, to), END, 0, END.length);
+    return reply;
+  }
+
+  /** Doubles the arrays that describe a read's replies. */
+  #growReplies(): void {
+    this.#replyEnds = growInt32(this.#replyEnds);
+    this.#replyShares = growInt32(this.#replyShares);
+    const open = new Uint8Array(this.#replyOpen.length * 2);
+    open.set(this.#replyOpen);
+    this.#replyOpen = open;
   }
 
   /** Makes room to read into: moves the partial reply to the front, or doubles the buffer. */
@@ -464,6 +465,7 @@ export class BackendConnection {
     this.#start = this.#end = 0;
     if (this.#buf.length > READ_BUFFER_SIZE) this.#buf = new Uint8Array(READ_BUFFER_SIZE);
     this.#framer.reset();
+    this.#joinedFramer.reset();
     if (this.#closed) clearInterval(this.#timer);
     if (report) this.#options.onHealth(false, error);
     const queue = this.#queue;

@@ -1,20 +1,41 @@
 import assert from "node:assert/strict";
 import {
   joinableVerbLength,
+  JoinedReplyFramer,
   lineBodyEnd,
-  splitJoinedReply,
 } from "../../lib/protocol/text/joined_gets.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Each request's part of `reply`, the reply to `lines` joined, as text. */
+/**
+ * Each request's part of `reply`, the reply to `lines` joined, as text: framed with all of the
+ * reply at hand, and again with its bytes arriving one at a time, which must agree.
+ */
 function split(lines: string[], reply: string): string[] {
   const encoded = lines.map((line) => encoder.encode(line));
   const bytes = encoder.encode(reply);
-  const ends = new Int32Array(lines.length);
-  splitJoinedReply(bytes, { lineAt: (k) => encoded[k] }, lines.length, ends);
-  return lines.map((_, k) => decoder.decode(bytes.subarray(k === 0 ? 0 : ends[k - 1], ends[k])));
+  const whole = new JoinedReplyFramer();
+  const bytewise = new JoinedReplyFramer();
+  const parts: string[] = [];
+  let pos = 0;
+  let arrived = pos;
+  for (const [k, line] of encoded.entries()) {
+    const first = k === 0;
+    const last = k === lines.length - 1;
+    const end = whole.frame(bytes, pos, bytes.length, line, first, last);
+    assert.ok(end >= pos, `part ${k} is complete`);
+    let partEnd = -1;
+    while (partEnd < 0) {
+      partEnd = bytewise.frame(bytes, pos, arrived, line, first, last);
+      if (partEnd < 0) arrived++;
+    }
+    assert.equal(partEnd, end, `part ${k} framed a byte at a time`);
+    parts.push(decoder.decode(bytes.subarray(pos, end)));
+    pos = end;
+  }
+  assert.equal(pos, bytes.length);
+  return parts;
 }
 
 const block = (key: string, value: string, cas?: number) =>
@@ -36,12 +57,12 @@ Deno.test("a line's words end before its CRLF, or before a bare LF", () => {
   assert.equal(lineBodyEnd(encoder.encode(" b\r\n")), 2);
 });
 
-Deno.test("each joined get gets the blocks of its own keys, misses left out", () => {
+Deno.test("each joined get gets the blocks of its own keys, misses left out, and the last the END", () => {
   const parts = split(
     ["get a b\r\n", "get c\r\n", "get d e\r\n"],
     block("b", "2") + block("d", "4") + block("e", "5") + "END\r\n",
   );
-  assert.deepEqual(parts, [block("b", "2"), "", block("d", "4") + block("e", "5")]);
+  assert.deepEqual(parts, [block("b", "2"), "", block("d", "4") + block("e", "5") + "END\r\n"]);
 });
 
 Deno.test("a key asked for by two joined gets is answered to each in turn", () => {
@@ -49,7 +70,7 @@ Deno.test("a key asked for by two joined gets is answered to each in turn", () =
     ["get a\r\n", "get b a\r\n", "get a\r\n"],
     block("a", "1") + block("a", "1") + block("a", "1") + "END\r\n",
   );
-  assert.deepEqual(parts, [block("a", "1"), block("a", "1"), block("a", "1")]);
+  assert.deepEqual(parts, [block("a", "1"), block("a", "1"), block("a", "1") + "END\r\n"]);
 });
 
 Deno.test("a key that only a later joined get asks for belongs to that get", () => {
@@ -58,9 +79,9 @@ Deno.test("a key that only a later joined get asks for belongs to that get", () 
     ["get a\r\n", "get b\r\n", "get a\r\n"],
     block("a", "new") + "END\r\n",
   );
-  assert.deepEqual(parts, [block("a", "new"), "", ""]);
+  assert.deepEqual(parts, [block("a", "new"), "", "END\r\n"]);
   const later = split(["get x\r\n", "get b\r\n", "get a\r\n"], block("a", "1") + "END\r\n");
-  assert.deepEqual(later, ["", "", block("a", "1")]);
+  assert.deepEqual(later, ["", "", block("a", "1") + "END\r\n"]);
 });
 
 Deno.test("joined gets' keys are read as memcached reads them: runs of spaces, a bare LF, cas values", () => {
@@ -68,11 +89,32 @@ Deno.test("joined gets' keys are read as memcached reads them: runs of spaces, a
     ["gets  a   b \n", "gets c\r\n"],
     block("a", "1", 7) + block("c", "3", 9) + "END\r\n",
   );
-  assert.deepEqual(parts, [block("a", "1", 7), block("c", "3", 9)]);
+  assert.deepEqual(parts, [block("a", "1", 7), block("c", "3", 9) + "END\r\n"]);
 });
 
 Deno.test("an all-miss reply to joined gets leaves every request without blocks", () => {
-  assert.deepEqual(split(["get a\r\n", "get b\r\n"], "END\r\n"), ["", ""]);
+  assert.deepEqual(split(["get a\r\n", "get b\r\n"], "END\r\n"), ["", "END\r\n"]);
+});
+
+Deno.test("a part ends as soon as its request's keys are answered, before the next block is in", () => {
+  const bytes = encoder.encode(block("a", "1") + "VALUE b 0 1");
+  const framer = new JoinedReplyFramer();
+  const end = framer.frame(bytes, 0, bytes.length, encoder.encode("get a\r\n"), true, false);
+  assert.equal(end, block("a", "1").length);
+});
+
+Deno.test("an error line in place of the reply to joined gets answers them all", () => {
+  const bytes = encoder.encode("SERVER_ERROR out of memory writing get response\r\n");
+  const framer = new JoinedReplyFramer();
+  assert.equal(
+    framer.frame(bytes, 0, bytes.length, encoder.encode("get a\r\n"), true, false),
+    bytes.length,
+  );
+  assert.equal(framer.error, true);
+  // After a block, a line that is neither VALUE nor END is garbage.
+  const late = encoder.encode(block("a", "1") + "ERROR\r\n");
+  const line = encoder.encode("get a b\r\n");
+  assert.throws(() => framer.frame(late, 0, late.length, line, true, false), TypeError);
 });
 
 Deno.test("a block for a key no joined get asked for is refused", () => {

@@ -1,5 +1,5 @@
 /**
- * Gets joined into one request line, and the reply to that line split back by request.
+ * Gets joined into one request line, and the reply to that line framed by request.
  *
  * memcached answers each `get` command with a write of its own, even when a read brings it many:
  * over one connection, 16 pipelined gets of 5 keys cost it 2.4–2.5 µs of CPU per key, and 2
@@ -11,12 +11,15 @@
  * @module
  */
 
-import { blockEnd } from "./response_parser.ts";
+import { findLf } from "./response_parser.ts";
 
 const SPACE = 0x20;
 const CR = 0x0d;
 const LF = 0x0a;
 const V = 0x56; // 'V' of VALUE
+const E = 0x45; // 'E', 'N', 'D' of END
+const N = 0x4e;
+const D = 0x44;
 
 /**
  * The length of the command word of a `get` or `gets` line that can be joined with others of the
@@ -34,71 +37,132 @@ export function lineBodyEnd(line: Uint8Array): number {
   return line[lf] === LF && line[lf - 1] === CR ? lf - 1 : lf;
 }
 
-/** The lines of joined requests, in the order they were joined. */
-export interface JoinedLines {
-  /** The `k`th request's line as it was sent alone, `get k…\r\n`. */
-  lineAt(k: number): Uint8Array;
-}
-
 /**
- * Splits `reply`, the complete reply to `count` joined get lines, by request: request `k`'s
- * `VALUE` blocks are `reply[ends[k - 1]..ends[k])` (from 0 for the first), and the `END` line
- * follows the last request's. Every block's key is matched to the next key asked for that has
- * it, as memcached answers hits in the order asked and leaves out misses. Throws a `TypeError`
- * when a block answers no key that is left, which a server that keeps the order never sends.
+ * Finds where each joined get's part of the reply to a joined line ends, one request at a time,
+ * so that a part can be handed out as soon as it is in rather than when the whole reply is. A
+ * part is the request's `VALUE` blocks; the last request's part also holds the `END`. Every
+ * block's key is matched to the next key of the request's line that has it, as memcached answers
+ * hits in the order asked and leaves out misses: a block that matches none of the request's keys
+ * left is a later request's. It keeps where it stopped inside a part, so bytes that arrive in
+ * many reads are scanned once.
  *
  * @example
  * ```ts
- * import { splitJoinedReply } from "./joined_gets.ts";
+ * import { JoinedReplyFramer } from "./joined_gets.ts";
  * const encoder = new TextEncoder();
- * const lines = [encoder.encode("get a b\r\n"), encoder.encode("get c\r\n")];
  * const reply = encoder.encode("VALUE a 0 1\r\n1\r\nVALUE c 0 1\r\n3\r\nEND\r\n");
- * const ends = new Int32Array(2);
- * splitJoinedReply(reply, { lineAt: (k) => lines[k] }, 2, ends);
- * console.log(ends); // Int32Array(2) [ 16, 32 ]
+ * const framer = new JoinedReplyFramer();
+ * const first = framer.frame(reply, 0, reply.length, encoder.encode("get a b\r\n"), true, false);
+ * const second = framer.frame(reply, first, reply.length, encoder.encode("get c\r\n"), false, true);
+ * console.log(first, second); // 16 37
  * ```
  */
-export function splitJoinedReply(
-  reply: Uint8Array,
-  lines: JoinedLines,
-  count: number,
-  ends: Int32Array,
-): void {
-  let request = 0;
-  let line = lines.lineAt(0);
-  let at = joinableVerbLength(line);
-  let lineEnd = lineBodyEnd(line);
-  let pos = 0;
-  while (pos < reply.length && reply[pos] === V) {
-    let keyStart = pos + 5; // past VALUE, then its spaces
-    while (keyStart < reply.length && reply[keyStart] === SPACE) keyStart++;
-    // The keys asked for are read from the lines in turn, each as memcached reads it: a run of
-    // bytes other than spaces. Each is compared where the block's key lies, in one pass: they
-    // match when the reply's key ends where the word does.
-    let keyEnd = -1;
-    while (keyEnd < 0) {
-      while (at < lineEnd && line[at] === SPACE) at++;
-      if (at === lineEnd) {
-        ends[request++] = pos;
-        if (request === count) {
+export class JoinedReplyFramer {
+  /** Offset, from the part's start, of the first block not yet framed. */
+  #resume = 0;
+  /** Where the request's next key to match starts in its line; -1 before its part starts. */
+  #at = -1;
+  /**
+   * Whether the part last framed is an error line in place of the whole reply (such as
+   * `SERVER_ERROR …`): it answers every request of the joined line.
+   */
+  error = false;
+
+  /**
+   * The index just past the part of the reply that starts at `start` and answers the request
+   * whose line is `line`, or -1 when `buf[start..end)` does not hold all of it yet. `first` and
+   * `last` say whether the request is the first or the last of its joined line. Throws a
+   * `TypeError` when the bytes are not a reply to the joined line.
+   */
+  frame(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    line: Uint8Array,
+    first: boolean,
+    last: boolean,
+  ): number {
+    const lineEnd = lineBodyEnd(line);
+    let at = this.#at < 0 ? joinableVerbLength(line) : this.#at;
+    let pos = start + this.#resume;
+    this.error = false;
+    while (pos < end) {
+      if (buf[pos] !== V) {
+        const lf = findLf(buf, pos, end);
+        if (lf < 0) break;
+        if (buf[pos] === E && buf[pos + 1] === N && buf[pos + 2] === D) {
+          return this.#done(last ? lf + 1 : pos);
+        }
+        if (!first || pos !== start) {
+          throw new TypeError("a reply to joined gets holds a line that is neither VALUE nor END");
+        }
+        this.error = true;
+        return this.#done(lf + 1);
+      }
+      // VALUE <key> <flags> <bytes>[ <cas>]\r\n, read as TextResponseFramer reads it.
+      let keyStart = pos + 5;
+      while (keyStart < end && buf[keyStart] === SPACE) keyStart++;
+      let i = keyStart;
+      while (i < end && buf[i] !== SPACE && buf[i] !== LF) i++;
+      const keyEnd = i;
+      while (i < end && buf[i] === SPACE) i++;
+      while (i < end && buf[i] !== SPACE && buf[i] !== LF) i++;
+      while (i < end && buf[i] === SPACE) i++;
+      let length = 0;
+      let digits = 0;
+      for (; i < end; i++, digits++) {
+        const digit = buf[i] - 0x30;
+        if (digit < 0 || digit > 9) break;
+        length = length * 10 + digit;
+      }
+      const lf = buf[i] === CR && i + 1 < end && buf[i + 1] === LF ? i + 1 : findLf(buf, i, end);
+      if (lf < 0) break;
+      if (digits === 0) throw new TypeError("a VALUE line without a valid length");
+      // The request's keys are read from its line in turn, each as memcached reads it (a run of
+      // bytes other than spaces), and compared where the block's key lies.
+      let word = at;
+      let found = false;
+      while (!found) {
+        while (word < lineEnd && line[word] === SPACE) word++;
+        if (word === lineEnd) break;
+        let x = word;
+        let y = keyStart;
+        while (x < lineEnd && line[x] !== SPACE && line[x] === buf[y]) {
+          x++;
+          y++;
+        }
+        found = (x === lineEnd || line[x] === SPACE) && y === keyEnd;
+        while (x < lineEnd && line[x] !== SPACE) x++;
+        word = x;
+      }
+      if (!found) {
+        if (last) {
           throw new TypeError("a reply to joined gets holds a key that none of them asked for");
         }
-        line = lines.lineAt(request);
-        at = joinableVerbLength(line);
-        lineEnd = lineBodyEnd(line);
-        continue;
+        return this.#done(pos);
       }
-      let i = at;
-      let j = keyStart;
-      while (i < lineEnd && line[i] !== SPACE && line[i] === reply[j]) {
-        i++;
-        j++;
+      const next = lf + 1 + length + 2;
+      if (next > end) break;
+      pos = next;
+      at = word;
+      if (!last) {
+        while (at < lineEnd && line[at] === SPACE) at++;
+        if (at === lineEnd) return this.#done(pos);
       }
-      if ((i === lineEnd || line[i] === SPACE) && reply[j] === SPACE) keyEnd = j;
-      while (i < lineEnd && line[i] !== SPACE) i++;
-      at = i;
     }
-    pos = blockEnd(reply, keyEnd);
+    this.#resume = pos - start;
+    this.#at = at;
+    return -1;
   }
-  while (request < count) ends[request++] = pos;
+
+  /** Forgets a partly framed part, after the connection it came from is gone. */
+  reset(): void {
+    this.#resume = 0;
+    this.#at = -1;
+  }
+
+  #done(partEnd: number): number {
+    this.reset();
+    return partEnd;
+  }
 }

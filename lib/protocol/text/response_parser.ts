@@ -326,7 +326,7 @@ export function fileValueBlocks(
  * (`<flags> <bytes>[ <cas>]\r\n`): past the data and its `\r\n`. It reads the fields as the
  * framer does, runs of spaces included, so the two agree on any reply the framer let through.
  */
-export function blockEnd(reply: Uint8Array, keyEnd: number): number {
+function blockEnd(reply: Uint8Array, keyEnd: number): number {
   const end = reply.length;
   let i = keyEnd;
   while (i < end && reply[i] === SPACE) i++;
