@@ -1,5 +1,6 @@
 import { type ByteStream, connectTcp, type TransportChoice, writeSoon } from "../net/tcp.ts";
 import { ByteSlab } from "../protocol/byte_slab.ts";
+import { ScratchBuffer } from "../protocol/scratch_buffer.ts";
 import { compacted, concatBytes, copyBytes } from "../protocol/bytes.ts";
 import {
   joinableVerbLength,
@@ -94,6 +95,8 @@ export class BackendConnection {
   /** The length of the line the last request in `#out` ends, when `#joinVerb` is not 0. */
   #joinLineBytes = 0;
   readonly #slab = new ByteSlab(SLAB_BLOCK_SIZE, MAX_SHARED_REPLIES);
+  /** Where a large joined get's part is put together for a handler that takes it transient. */
+  readonly #scratch = new ScratchBuffer();
   #flushScheduled = false;
   #writing = false;
   /** The timer that writes deferred requests, while they wait. */
@@ -384,11 +387,13 @@ export class BackendConnection {
         queue.shift();
         const handler = queue.handler!;
         // A large reply is a buffer of its own, unless its handler is done with it on return:
-        // at 10 KiB a reply, one buffer each made V8 collect its whole heap every 50 ms.
-        const transient = shared === null && shares === 1 && this.#replyOpen[r] === 0 &&
-          handler.takesTransientReplies === true;
-        const reply = this.#replyOpen[r] === 1
-          ? this.#withEnd(buf, from, to)
+        // at 10 KiB a reply, one buffer each made V8 collect its whole heap every 50 ms. Such a
+        // handler gets a large joined get's part in the scratch buffer, with its END.
+        const open = this.#replyOpen[r] === 1;
+        const transient = shares === 1 && handler.takesTransientReplies === true &&
+          (open ? to - from > MAX_SHARED_REPLIES : shared === null);
+        const reply = open
+          ? this.#withEnd(buf, from, to, transient)
           : shared === null
           ? (transient ? buf.subarray(from, to) : this.#slab.copy(buf, from, to))
           : replies === 1
@@ -403,10 +408,14 @@ export class BackendConnection {
     this.#options.onHealth(true);
   }
 
-  /** A joined get's blocks `buf[from..to)` and an `END`, copied into the slab. */
-  #withEnd(buf: Uint8Array, from: number, to: number): Uint8Array {
+  /**
+   * A joined get's blocks `buf[from..to)` and an `END`, copied into the slab, or into the scratch
+   * buffer for a `transient` reply.
+   */
+  #withEnd(buf: Uint8Array, from: number, to: number, transient: boolean): Uint8Array {
     if (from === to) return END;
-    const reply = this.#slab.alloc(to - from + END.length);
+    const length = to - from + END.length;
+    const reply = transient ? this.#scratch.alloc(length) : this.#slab.alloc(length);
     copyBytes(reply, copyBytes(reply, 0, buf, from, to), END, 0, END.length);
     return reply;
   }

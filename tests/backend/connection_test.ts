@@ -570,6 +570,41 @@ Deno.test("a large reply is a view into the read buffer only for a handler that 
   }
 });
 
+Deno.test("a large joined get's part is put together in a reused buffer for a handler that takes transient replies", async () => {
+  const big = "b".repeat(20_000);
+  const part = block("big", big);
+  // Joined into one line, `get big big a`: the first two parts have no END of their own.
+  const server = scriptedServer(1, part + part + "END\r\n");
+  const connection = connectionTo(server.port);
+  try {
+    const kept = new Collector();
+    const seen: { text: string; ownBuffer: boolean; transient?: boolean }[] = [];
+    const transient: ReplyHandler = {
+      takesTransientReplies: true,
+      onReply(bytes, _tag, isTransient) {
+        seen.push({
+          text: decoder.decode(bytes),
+          ownBuffer: bytes.buffer.byteLength === bytes.byteLength,
+          transient: isTransient,
+        });
+      },
+      onFailure() {},
+    };
+    connection.send(encoder.encode("get big\r\n"), ReplyKind.Get, kept, 0);
+    connection.send(encoder.encode("get big\r\n"), ReplyKind.Get, transient, 0);
+    connection.send(encoder.encode("get a\r\n"), ReplyKind.Get, kept, 1);
+    await kept.until(2);
+    const owned = kept.replies.get(0)!;
+    assert.equal(decoder.decode(owned), part + "END\r\n");
+    assert.equal(owned.buffer.byteLength, owned.byteLength, "a kept part has its own buffer");
+    assert.deepEqual(seen, [{ text: part + "END\r\n", ownBuffer: false, transient: true }]);
+    assert.equal(decoder.decode(kept.replies.get(1)), "END\r\n");
+  } finally {
+    connection.close();
+    await server.done;
+  }
+});
+
 Deno.test("a handler that sends on its own connection while replies are handed out gets its reply after them", async () => {
   const server = await startMemcached();
   const connection = connectionTo(server.port);
