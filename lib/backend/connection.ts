@@ -58,9 +58,9 @@ export const DEFERRED_WRITE_DELAY_MS = 2;
 /** Deferred requests are written at once when they fill this many bytes. */
 const DEFERRED_WRITE_MAX_BYTES = 64 * 1024;
 /**
- * Gets are joined into one line up to this many bytes: room for dozens of small gets, while the
- * joined reply, which is handed out only once all of it is in, stays small. 8 KiB measured no
- * better on 100-key gets, whose share for each of two servers is a line of about 1.1 KiB.
+ * Gets are joined into one line up to this many bytes: room for dozens of small gets. 8 KiB
+ * measured no better on 100-key gets, whose share for each of two servers is a line of about
+ * 1.1 KiB.
  */
 export const JOINED_LINE_MAX_BYTES = 2048;
 
@@ -71,10 +71,10 @@ export const JOINED_LINE_MAX_BYTES = 2048;
  * their replies are matched to them in that order. `get` lines sent one after another (kind
  * {@linkcode ReplyKind.Get}) are joined into one line, up to {@linkcode JOINED_LINE_MAX_BYTES}:
  * the server answers each command with a write of its own. The joined line's reply is framed
- * request by request, and each request's part is handed out as soon as it is in. A deferred request waits up to
- * {@linkcode DEFERRED_WRITE_DELAY_MS} for others to share its write; any request that is not
- * deferred takes the waiting ones with it. When anything goes wrong every request in flight fails
- * at once, the socket is closed, and the next request reconnects.
+ * request by request, and each request's part is handed out as soon as it is in. A deferred
+ * request waits up to {@linkcode DEFERRED_WRITE_DELAY_MS} for others to share its write; any
+ * request that is not deferred takes the waiting ones with it. When anything goes wrong every
+ * request in flight fails at once, the socket is closed, and the next request reconnects.
  */
 export class BackendConnection {
   readonly #options: ConnectionOptions;
@@ -389,10 +389,10 @@ export class BackendConnection {
         // A large reply is a buffer of its own, unless its handler is done with it on return:
         // at 10 KiB a reply, one buffer each made V8 collect its whole heap every 50 ms. Such a
         // handler gets a large joined get's part in the scratch buffer, with its END.
-        const open = this.#replyOpen[r] === 1;
+        const partOpen = this.#replyOpen[r] === 1;
         const transient = shares === 1 && handler.takesTransientReplies === true &&
-          (open ? to - from > MAX_SHARED_REPLIES : shared === null);
-        const reply = open
+          (partOpen ? to - from > MAX_SHARED_REPLIES : shared === null);
+        const reply = partOpen
           ? this.#withEnd(buf, from, to, transient)
           : shared === null
           ? (transient ? buf.subarray(from, to) : this.#slab.copy(buf, from, to))

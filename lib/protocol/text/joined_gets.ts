@@ -52,8 +52,9 @@ export function lineBodyEnd(line: Uint8Array): number {
  * const encoder = new TextEncoder();
  * const reply = encoder.encode("VALUE a 0 1\r\n1\r\nVALUE c 0 1\r\n3\r\nEND\r\n");
  * const framer = new JoinedReplyFramer();
- * const first = framer.frame(reply, 0, reply.length, encoder.encode("get a b\r\n"), true, false);
- * const second = framer.frame(reply, first, reply.length, encoder.encode("get c\r\n"), false, true);
+ * const [ab, c] = [encoder.encode("get a b\r\n"), encoder.encode("get c\r\n")];
+ * const first = framer.frame(reply, 0, reply.length, ab, true, false);
+ * const second = framer.frame(reply, first, reply.length, c, false, true);
  * console.log(first, second); // 16 37
  * ```
  */
