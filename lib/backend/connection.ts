@@ -477,8 +477,12 @@ export class BackendConnection {
     this.#joinedFramer.reset();
     if (this.#closed) clearInterval(this.#timer);
     if (report) this.#options.onHealth(false, error);
+    // Only the requests in flight now fail. One that a handler sends from onFailure (a fallback
+    // to a backup on the same server) is queued behind them with its bytes, for the next
+    // connection; had this loop failed it too, its bytes would go out without a request, and
+    // their reply to the request after it.
     const queue = this.#queue;
-    while (queue.size > 0) {
+    for (let n = queue.size; n > 0 && queue.size > 0; n--) {
       queue.shift();
       queue.handler!.onFailure(error, queue.tag);
     }

@@ -643,6 +643,32 @@ Deno.test("a handler that sends on its own connection while replies are handed o
   }
 });
 
+Deno.test("a request sent from a failure handler gets its own reply on the next connection, and the request after it its own", async () => {
+  await withOpenConnection(async (connection, collector) => {
+    connection.send(encoder.encode("set secret 0 0 6\r\nSECRET\r\n"), ReplyKind.Line, collector, 1);
+    await collector.until(2);
+    const failed = Promise.withResolvers<void>();
+    // memcached closes the connection at `quit`, so the get behind it fails; its handler asks
+    // again on the same connection, as a get falls back to a backup on the same server.
+    connection.send(encoder.encode("quit\r\n"), ReplyKind.Line, IGNORE_REPLIES, 0);
+    connection.send(encoder.encode("get nothing\r\n"), ReplyKind.Get, {
+      onReply() {},
+      onFailure() {
+        connection.send(encoder.encode("get secret\r\n"), ReplyKind.Get, collector, 10);
+        failed.resolve();
+      },
+    }, 0);
+    await failed.promise;
+    connection.send(encoder.encode("get other\r\n"), ReplyKind.Get, collector, 11);
+    await collector.until(4);
+    assert.equal(
+      decoder.decode(collector.replies.get(10)),
+      "VALUE secret 0 6\r\nSECRET\r\nEND\r\n",
+    );
+    assert.equal(decoder.decode(collector.replies.get(11)), "END\r\n");
+  });
+});
+
 Deno.test("replies read after a connection failed never reach the requests sent after it", async () => {
   // memcached closes the connection at each `quit`, some of them sent while replies are handed
   // out; a read that completed at once may resume after the failure. Every get must still get
