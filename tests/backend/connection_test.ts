@@ -537,6 +537,29 @@ Deno.test("a small reply read together with a large one does not hold the large 
   }
 });
 
+/**
+ * A handler that takes transient replies, and what it saw of each during the call: the text,
+ * whether the bytes were a buffer of their own, and whether they came as transient.
+ */
+function transientRecorder(): {
+  seen: { text: string; ownBuffer: boolean; transient?: boolean }[];
+  transient: ReplyHandler;
+} {
+  const seen: { text: string; ownBuffer: boolean; transient?: boolean }[] = [];
+  const transient: ReplyHandler = {
+    takesTransientReplies: true,
+    onReply(bytes, _tag, isTransient) {
+      seen.push({
+        text: decoder.decode(bytes),
+        ownBuffer: bytes.buffer.byteLength === bytes.byteLength,
+        transient: isTransient,
+      });
+    },
+    onFailure() {},
+  };
+  return { seen, transient };
+}
+
 Deno.test("a large reply is a view into the read buffer only for a handler that takes transient replies", async () => {
   const big = "b".repeat(20_000);
   const reply = `VALUE big 0 ${big.length}\r\n${big}\r\nEND\r\n`;
@@ -544,18 +567,7 @@ Deno.test("a large reply is a view into the read buffer only for a handler that 
   const connection = connectionTo(server.port);
   try {
     const kept = new Collector();
-    const seen: { text: string; ownBuffer: boolean; transient?: boolean }[] = [];
-    const transient: ReplyHandler = {
-      takesTransientReplies: true,
-      onReply(bytes, _tag, isTransient) {
-        seen.push({
-          text: decoder.decode(bytes),
-          ownBuffer: bytes.buffer.byteLength === bytes.byteLength,
-          transient: isTransient,
-        });
-      },
-      onFailure() {},
-    };
+    const { seen, transient } = transientRecorder();
     connection.send(encoder.encode("get big\r\n"), ReplyKind.Retrieval, kept, 0);
     connection.send(encoder.encode("get big\r\n"), ReplyKind.Retrieval, transient, 0);
     await kept.until(1);
@@ -578,18 +590,7 @@ Deno.test("a large joined get's part is put together in a reused buffer for a ha
   const connection = connectionTo(server.port);
   try {
     const kept = new Collector();
-    const seen: { text: string; ownBuffer: boolean; transient?: boolean }[] = [];
-    const transient: ReplyHandler = {
-      takesTransientReplies: true,
-      onReply(bytes, _tag, isTransient) {
-        seen.push({
-          text: decoder.decode(bytes),
-          ownBuffer: bytes.buffer.byteLength === bytes.byteLength,
-          transient: isTransient,
-        });
-      },
-      onFailure() {},
-    };
+    const { seen, transient } = transientRecorder();
     connection.send(encoder.encode("get big\r\n"), ReplyKind.Get, kept, 0);
     connection.send(encoder.encode("get big\r\n"), ReplyKind.Get, transient, 0);
     connection.send(encoder.encode("get a\r\n"), ReplyKind.Get, kept, 1);
