@@ -11,7 +11,7 @@
  * @module
  */
 
-import { findLf } from "./response_parser.ts";
+import { findLf, readValueLine, ValueLine } from "./response_parser.ts";
 
 const SPACE = 0x20;
 const CR = 0x0d;
@@ -63,6 +63,8 @@ export class JoinedReplyFramer {
   #resume = 0;
   /** Where the request's next key to match starts in its line; -1 before its part starts. */
   #at = -1;
+  /** The fields of the `VALUE` line being read. */
+  readonly #value = new ValueLine();
   /**
    * Whether the part last framed is an error line in place of the whole reply (such as
    * `SERVER_ERROR …`): it answers every request of the joined line.
@@ -86,6 +88,7 @@ export class JoinedReplyFramer {
     const lineEnd = lineBodyEnd(line);
     let at = this.#at < 0 ? joinableVerbLength(line) : this.#at;
     let pos = start + this.#resume;
+    const value = this.#value;
     this.error = false;
     while (pos < end) {
       if (buf[pos] !== V) {
@@ -100,25 +103,10 @@ export class JoinedReplyFramer {
         this.error = true;
         return this.#done(lf + 1);
       }
-      // VALUE <key> <flags> <bytes>[ <cas>]\r\n, read as TextResponseFramer reads it.
-      let keyStart = pos + 5;
-      while (keyStart < end && buf[keyStart] === SPACE) keyStart++;
-      let i = keyStart;
-      while (i < end && buf[i] !== SPACE && buf[i] !== LF) i++;
-      const keyEnd = i;
-      while (i < end && buf[i] === SPACE) i++;
-      while (i < end && buf[i] !== SPACE && buf[i] !== LF) i++;
-      while (i < end && buf[i] === SPACE) i++;
-      let length = 0;
-      let digits = 0;
-      for (; i < end; i++, digits++) {
-        const digit = buf[i] - 0x30;
-        if (digit < 0 || digit > 9) break;
-        length = length * 10 + digit;
-      }
-      const lf = buf[i] === CR && i + 1 < end && buf[i + 1] === LF ? i + 1 : findLf(buf, i, end);
+      const lf = readValueLine(buf, pos, end, value);
       if (lf < 0) break;
-      if (digits === 0) throw new TypeError("a VALUE line without a valid length");
+      if (value.digits === 0) throw new TypeError("a VALUE line without a valid length");
+      const { keyStart, keyEnd } = value;
       // The request's keys are read from its line in turn, each as memcached reads it (a run of
       // bytes other than spaces), and compared where the block's key lies.
       let word = at;
@@ -142,7 +130,7 @@ export class JoinedReplyFramer {
         }
         return this.#done(pos);
       }
-      const next = lf + 1 + length + 2;
+      const next = lf + 1 + value.length + 2;
       if (next > end) break;
       pos = next;
       at = word;

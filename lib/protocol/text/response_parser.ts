@@ -45,6 +45,49 @@ export function findLf(buf: Uint8Array, from: number, end: number): number {
 }
 
 /**
+ * Where the fields of a `VALUE <key> <flags> <bytes>[ <cas>]\r\n` line lie; see
+ * {@linkcode readValueLine}.
+ */
+export class ValueLine {
+  /** Where the key starts. */
+  keyStart = 0;
+  /** Where the key ends. */
+  keyEnd = 0;
+  /** The data block's length, from `<bytes>`. */
+  length = 0;
+  /** How many digits `<bytes>` has: 0 for a line that is not a valid `VALUE` line. */
+  digits = 0;
+}
+
+/**
+ * Reads the `VALUE` line at `pos` in one pass (runs of spaces included, as `blockEnd` reads a
+ * complete one), never past `end` or the line's LF: fills in `value`, and returns the index of
+ * the line's LF, or -1 when it is not in `buf[..end)` yet.
+ */
+export function readValueLine(buf: Uint8Array, pos: number, end: number, value: ValueLine): number {
+  let i = pos;
+  while (i < end && buf[i] !== SPACE && buf[i] !== LF) i++;
+  while (i < end && buf[i] === SPACE) i++;
+  value.keyStart = i;
+  while (i < end && buf[i] !== SPACE && buf[i] !== LF) i++;
+  value.keyEnd = i;
+  while (i < end && buf[i] === SPACE) i++;
+  while (i < end && buf[i] !== SPACE && buf[i] !== LF) i++;
+  while (i < end && buf[i] === SPACE) i++;
+  let length = 0;
+  let digits = 0;
+  for (; i < end; i++, digits++) {
+    const digit = buf[i] - 0x30;
+    if (digit < 0 || digit > 9) break;
+    length = length * 10 + digit;
+  }
+  value.length = length;
+  value.digits = digits;
+  // Without a cas the line ends here; with one, at the next LF.
+  return buf[i] === CR && i + 1 < end && buf[i + 1] === LF ? i + 1 : findLf(buf, i, end);
+}
+
+/**
  * Finds reply boundaries in a stream of replies. Keeps where it stopped inside a long retrieval
  * reply, so bytes that arrive in many reads are scanned once.
  *
@@ -60,6 +103,8 @@ export function findLf(buf: Uint8Array, from: number, end: number): number {
 export class TextResponseFramer {
   /** Offset, from the reply's start, of the first `VALUE` line not yet framed. */
   #resume = 0;
+  /** The fields of the `VALUE` line being read. */
+  readonly #value = new ValueLine();
 
   /**
    * The index just past the reply that starts at `start`, or -1 when `buf[start..end)` does not
@@ -77,28 +122,9 @@ export class TextResponseFramer {
     if (kind === ReplyKind.Meta) return frameMeta(buf, start, end);
     if (kind === ReplyKind.Stats) return this.#frameStats(buf, start, end);
     let pos = start + this.#resume;
+    const value = this.#value;
     while (pos < end) {
-      // A VALUE line is read in one pass, as blockEnd reads a complete one (runs of spaces
-      // included), but never past `end` or the line's LF: its length, then its end.
-      let lf: number;
-      let length = 0;
-      let digits = 0;
-      if (buf[pos] === V) {
-        let i = pos;
-        for (let field = 0; field < 3; field++) {
-          while (i < end && buf[i] !== SPACE && buf[i] !== LF) i++;
-          while (i < end && buf[i] === SPACE) i++;
-        }
-        for (; i < end; i++, digits++) {
-          const digit = buf[i] - 0x30;
-          if (digit < 0 || digit > 9) break;
-          length = length * 10 + digit;
-        }
-        // Without a cas the line ends here; with one, at the next LF.
-        lf = buf[i] === CR && i + 1 < end && buf[i + 1] === LF ? i + 1 : findLf(buf, i, end);
-      } else {
-        lf = findLf(buf, pos, end);
-      }
+      const lf = buf[pos] === V ? readValueLine(buf, pos, end, value) : findLf(buf, pos, end);
       if (lf < 0) {
         this.#resume = pos - start;
         return -1;
@@ -111,8 +137,8 @@ export class TextResponseFramer {
         this.#resume = 0;
         return lf + 1;
       }
-      if (digits === 0) throw new TypeError("a VALUE line without a valid length");
-      const next = lf + 1 + length + 2;
+      if (value.digits === 0) throw new TypeError("a VALUE line without a valid length");
+      const next = lf + 1 + value.length + 2;
       if (next > end) {
         this.#resume = pos - start;
         return -1;
