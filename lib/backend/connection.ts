@@ -8,6 +8,7 @@ import {
   lineBodyEnd,
 } from "../protocol/text/joined_gets.ts";
 import { END } from "../protocol/text/replies.ts";
+import { ValueBlockIndex } from "../protocol/text/value_block_index.ts";
 import {
   ReplyKind,
   type ReplyKindCode,
@@ -63,6 +64,10 @@ const DEFERRED_WRITE_MAX_BYTES = 64 * 1024;
  * 1.1 KiB.
  */
 export const JOINED_LINE_MAX_BYTES = 2048;
+/** A reply's flag: a joined get's blocks without the `END`, which comes later. */
+const OPEN = 1;
+/** A reply's flag: its blocks are indexed in `#blocks`, for its handler. */
+const INDEXED = 2;
 
 /**
  * One pipelined connection to a memcached server, shared by many clients.
@@ -113,8 +118,12 @@ export class BackendConnection {
    * that the server answered with an error line.
    */
   #replyShares = new Int32Array(64);
-  /** 1 for a reply that is a joined get's blocks without the `END`, which comes later. */
-  #replyOpen = new Uint8Array(64);
+  /** Each of those replies' {@linkcode OPEN} and {@linkcode INDEXED} bits. */
+  #replyFlags = new Uint8Array(64);
+  /** Where each of those replies' entries in `#blocks` end, for one that is {@linkcode INDEXED}. */
+  #replyBlocks = new Int32Array(64);
+  /** The `VALUE` blocks of the `get` replies framed, for their handlers. */
+  readonly #blocks = new ValueBlockIndex();
   /** When a reply last arrived, or the queue last became non-empty. */
   #lastProgress = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -314,29 +323,34 @@ export class BackendConnection {
     let garbage: unknown = null;
     try {
       for (let pos = this.#start; count < queue.size;) {
-        // A joined get's part of its line's reply is framed on its own; see JoinedReplyFramer.
+        // A get line's reply, or a joined get's part of its line's reply, is framed by the
+        // JoinedReplyFramer, which indexes its blocks for the handler.
+        const line = queue.lineAt(count);
         const joinedNext = count + 1 < queue.size && queue.joinedAt(count + 1);
-        const joined = joinedNext || queue.joinedAt(count);
-        const end = joined
+        const end = line !== undefined
           ? this.#joinedFramer.frame(
             this.#buf,
             pos,
             this.#end,
-            queue.lineAt(count),
+            line,
             !queue.joinedAt(count),
             !joinedNext,
+            this.#blocks,
           )
           : this.#framer.frame(this.#buf, pos, this.#end, queue.kindAt(count));
         if (end < 0) break;
         let shares = 1;
-        if (joined && this.#joinedFramer.error) {
+        const error = line !== undefined && this.#joinedFramer.error;
+        if (error) {
           while (count + shares < queue.size && queue.joinedAt(count + shares)) shares++;
         }
         if (replies === this.#replyEnds.length) this.#growReplies();
         const partOpen = joinedNext && shares === 1;
         this.#replyEnds[replies] = pos = end;
         this.#replyShares[replies] = shares;
-        this.#replyOpen[replies++] = partOpen ? 1 : 0;
+        this.#replyBlocks[replies] = this.#blocks.size;
+        this.#replyFlags[replies++] = (partOpen ? OPEN : 0) |
+          (line !== undefined && !error ? INDEXED : 0);
         open ||= partOpen;
         count += shares;
       }
@@ -363,7 +377,7 @@ export class BackendConnection {
    * fill at most {@linkcode MAX_SHARED_REPLIES} bytes in all share one copy, in the slab, unless
    * some are `open` (a joined get's blocks, to which an `END` is added): then each is copied on
    * its own, as larger ones are (into the slab when small), so that a small reply kept for a while
-   * never holds a large one.
+   * never holds a large one. An {@linkcode INDEXED} reply's handler is given its blocks.
    */
   #handOut(replies: number, open: boolean): void {
     const queue = this.#queue;
@@ -376,11 +390,19 @@ export class BackendConnection {
       : null;
     const latency = this.#stats.latency;
     const now = performance.now();
+    const blocks = this.#blocks;
     this.#start = end;
     let from = base;
+    let firstBlock = 0;
     for (let r = 0; r < replies; r++) {
       const to = this.#replyEnds[r];
       const shares = this.#replyShares[r];
+      const flags = this.#replyFlags[r];
+      const indexed = (flags & INDEXED) !== 0;
+      if (indexed) {
+        blocks.select(firstBlock, this.#replyBlocks[r]);
+        firstBlock = this.#replyBlocks[r];
+      }
       for (let k = 0; k < shares; k++) {
         // A handler that failed the connection failed the rest too.
         if (this.#conn !== conn) return;
@@ -389,7 +411,7 @@ export class BackendConnection {
         // A large reply is a buffer of its own, unless its handler is done with it on return:
         // at 10 KiB a reply, one buffer each made V8 collect its whole heap every 50 ms. Such a
         // handler gets a large joined get's part in the scratch buffer, with its END.
-        const partOpen = this.#replyOpen[r] === 1;
+        const partOpen = (flags & OPEN) !== 0;
         const transient = shares === 1 && handler.takesTransientReplies === true &&
           (partOpen ? to - from > MAX_SHARED_REPLIES : shared === null);
         const reply = partOpen
@@ -400,10 +422,12 @@ export class BackendConnection {
           ? shared
           : shared.subarray(from - base, to - base);
         if (queue.sentAt >= 0) latency.record(now - queue.sentAt, now);
-        handler.onReply(reply, queue.tag, transient);
+        handler.onReply(reply, queue.tag, transient, indexed ? blocks : undefined);
       }
       from = to;
     }
+    // What is left is the blocks of a reply not all in yet.
+    blocks.discard(firstBlock);
     this.#lastProgress = Date.now();
     this.#options.onHealth(true);
   }
@@ -424,9 +448,10 @@ export class BackendConnection {
   #growReplies(): void {
     this.#replyEnds = growInt32(this.#replyEnds);
     this.#replyShares = growInt32(this.#replyShares);
-    const open = new Uint8Array(this.#replyOpen.length * 2);
-    open.set(this.#replyOpen);
-    this.#replyOpen = open;
+    this.#replyBlocks = growInt32(this.#replyBlocks);
+    const flags = new Uint8Array(this.#replyFlags.length * 2);
+    flags.set(this.#replyFlags);
+    this.#replyFlags = flags;
   }
 
   /** Makes room to read into: moves the partial reply to the front, or doubles the buffer. */
@@ -475,6 +500,7 @@ export class BackendConnection {
     if (this.#buf.length > READ_BUFFER_SIZE) this.#buf = new Uint8Array(READ_BUFFER_SIZE);
     this.#framer.reset();
     this.#joinedFramer.reset();
+    this.#blocks.clear();
     if (this.#closed) clearInterval(this.#timer);
     if (report) this.#options.onHealth(false, error);
     // Only the requests in flight now fail. One that a handler sends from onFailure (a fallback

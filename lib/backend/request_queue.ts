@@ -32,10 +32,10 @@ export class RequestQueue {
 
   /**
    * The line of the `k`th oldest request, 0 being the oldest, when it is a `get` line that was
-   * queued with it. Only when `k < size`.
+   * queued with it; else undefined. Only when `k < size`.
    */
-  lineAt(k: number): Uint8Array {
-    return this.#lines[(this.#head + k) % this.#lines.length]!;
+  lineAt(k: number): Uint8Array | undefined {
+    return this.#lines[(this.#head + k) % this.#lines.length];
   }
 
   /** Whether the `k`th oldest request was joined to the one before it. Only when `k < size`. */

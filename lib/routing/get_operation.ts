@@ -12,6 +12,7 @@ import {
 } from "../protocol/text/response_parser.ts";
 import { END } from "../protocol/text/replies.ts";
 import type { TextRequest } from "../protocol/text/text_request.ts";
+import type { ValueBlockIndex } from "../protocol/text/value_block_index.ts";
 import { countFailure, failureReply } from "./failure_reply.ts";
 import type { Pool } from "./pool.ts";
 import type { ReplySink } from "./reply_sink.ts";
@@ -173,8 +174,11 @@ export class GetOperation implements ReplyHandler {
     };
   }
 
-  /** A server's reply: its blocks are matched to the keys of its part, in order. */
-  onReply(reply: Uint8Array, tag: number, transient = false): void {
+  /**
+   * A server's reply: its blocks are filed under the keys of its part, as `blocks` says when the
+   * connection indexed them, else by matching them to the part's keys in order.
+   */
+  onReply(reply: Uint8Array, tag: number, transient = false, blocks?: ValueBlockIndex): void {
     if (isErrorReply(reply)) {
       this.#errorReply ??= transient ? reply.slice() : reply;
       this.#partDone(tag, false);
@@ -188,7 +192,7 @@ export class GetOperation implements ReplyHandler {
     if (part.replica === 0 && part.keys.length === keyCount) {
       // One primary answered for every key. When it had them all (the common case), or there is
       // no backup to ask, its reply is the answer: no block needs to be picked out.
-      const hits = valueCount(reply);
+      const hits = blocks !== undefined ? blocks.count : valueCount(reply);
       if (hits === keyCount || this.#pool.replicas === 1) {
         this.#whole = reply;
         this.#wholeTransient = transient;
@@ -197,7 +201,17 @@ export class GetOperation implements ReplyHandler {
         return;
       }
     }
-    fileValueBlocks(reply, this.#request, part.keys, this.#foundOn(part.replica));
+    const found = this.#foundOn(part.replica);
+    if (blocks === undefined) {
+      fileValueBlocks(reply, this.#request, part.keys, found);
+    } else {
+      for (let b = 0; b < blocks.count; b++) {
+        const k = part.keys[blocks.key(b)];
+        found.replies[k] = reply;
+        found.starts[k] = blocks.start(b);
+        found.ends[k] = blocks.end(b);
+      }
+    }
     this.#partDone(tag, true);
   }
 

@@ -1,6 +1,7 @@
 import type { BackendError, ReplyHandler } from "../backend/reply_handler.ts";
 import { isErrorReply, ReplyKind, valueCount } from "../protocol/text/response_parser.ts";
 import type { TextRequest } from "../protocol/text/text_request.ts";
+import type { ValueBlockIndex } from "../protocol/text/value_block_index.ts";
 import { countFailure, failureReply } from "./failure_reply.ts";
 import type { Pool } from "./pool.ts";
 import type { ReplySink } from "./reply_sink.ts";
@@ -54,9 +55,9 @@ export class SingleGetOperation implements ReplyHandler {
    * The server's reply, passed on as it is: a hit's block and `END`, an `END`, or an error. A
    * `transient` one, a view into the connection's read buffer, goes to the sink as such.
    */
-  onReply(reply: Uint8Array, _tag: number, transient = false): void {
+  onReply(reply: Uint8Array, _tag: number, transient = false, blocks?: ValueBlockIndex): void {
     const stats = this.#pool.stats;
-    const hits = isErrorReply(reply) ? 0 : valueCount(reply);
+    const hits = blocks !== undefined ? blocks.count : isErrorReply(reply) ? 0 : valueCount(reply);
     stats.getHits += hits;
     stats.getMisses += 1 - hits;
     this.#sink.complete(this.#seq, reply, transient);

@@ -11,6 +11,7 @@ import {
   type ReplyHandler,
 } from "../../lib/backend/reply_handler.ts";
 import { ReplyKind, type ReplyKindCode } from "../../lib/protocol/text/response_parser.ts";
+import type { ValueBlockIndex } from "../../lib/protocol/text/value_block_index.ts";
 import { startMemcached } from "../helpers/memcached.ts";
 import { freePort } from "../helpers/free_port.ts";
 import { SeededRandom } from "../helpers/random.ts";
@@ -202,6 +203,76 @@ Deno.test("joined gets are answered by memcached as each would be alone: misses,
       alone,
     );
     assert.match(alone[3], /^VALUE a 1 3\r\naaa\r\nVALUE a 1 3\r\naaa\r\nVALUE c/);
+  });
+});
+
+/**
+ * Records each reply's blocks as its connection indexed them, during the call, as
+ * `<key of its line>:<block>`; null for a reply that came without an index.
+ */
+class IndexRecorder extends Collector {
+  readonly indexed = new Map<number, string[] | null>();
+
+  override onReply(
+    reply: Uint8Array,
+    tag: number,
+    _transient?: boolean,
+    blocks?: ValueBlockIndex,
+  ): void {
+    let found: string[] | null = null;
+    if (blocks !== undefined) {
+      found = [];
+      for (let b = 0; b < blocks.count; b++) {
+        found.push(
+          `${blocks.key(b)}:${decoder.decode(reply.subarray(blocks.start(b), blocks.end(b)))}`,
+        );
+      }
+    }
+    this.indexed.set(tag, found);
+    super.onReply(reply.slice(), tag);
+  }
+}
+
+Deno.test("each get's reply from memcached comes with its blocks indexed, in one read or many, and other replies without", async () => {
+  await withOpenConnection(async (connection, _collector, _stats) => {
+    const recorder = new IndexRecorder();
+    const large = "L".repeat(150_000);
+    let tag = 0;
+    for (const [key, value] of [["a", "1"], ["b", "22"], ["big", large], ["c", "333"]]) {
+      connection.send(
+        encoder.encode(`set ${key} 0 0 ${value.length}\r\n${value}\r\n`),
+        ReplyKind.Line,
+        recorder,
+        tag++,
+      );
+    }
+    const lines = ["get a x b\r\n", "get big c\r\n", "get c c\r\n", "gets a\r\n", "gat 0 a\r\n"];
+    for (const line of lines) {
+      connection.send(encoder.encode(line), ReplyKind.Get, recorder, tag++);
+    }
+    await recorder.until(tag);
+    assert.equal(recorder.failures.size, 0);
+    for (let t = 0; t < 4; t++) assert.equal(recorder.indexed.get(t), null, "a set's reply");
+    const blockOf = (key: string, value: string) => block(key, value);
+    assert.deepEqual(recorder.indexed.get(4), [
+      `0:${blockOf("a", "1")}`,
+      `2:${blockOf("b", "22")}`,
+    ]);
+    assert.deepEqual(recorder.indexed.get(5), [
+      `0:${blockOf("big", large)}`,
+      `1:${blockOf("c", "333")}`,
+    ]);
+    assert.deepEqual(recorder.indexed.get(6), [
+      `0:${blockOf("c", "333")}`,
+      `1:${blockOf("c", "333")}`,
+    ]);
+    assert.equal(recorder.indexed.get(7)!.length, 1);
+    assert.match(recorder.indexed.get(7)![0], /^0:VALUE a 0 1 \d+\r\n1\r\n$/);
+    assert.equal(
+      recorder.indexed.get(8),
+      null,
+      "a gat is not a line the connection joins or indexes",
+    );
   });
 });
 

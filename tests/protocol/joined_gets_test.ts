@@ -4,38 +4,62 @@ import {
   JoinedReplyFramer,
   lineBodyEnd,
 } from "../../lib/protocol/text/joined_gets.ts";
+import { ValueBlockIndex } from "../../lib/protocol/text/value_block_index.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
  * Each request's part of `reply`, the reply to `lines` joined, as text: framed with all of the
- * reply at hand, and again with its bytes arriving one at a time, which must agree.
+ * reply at hand, and again with its bytes arriving one at a time, which must agree. With each
+ * part, its blocks as indexed (both ways alike): `<key of its line>:<block>`.
  */
-function split(lines: string[], reply: string): string[] {
+function splitIndexed(lines: string[], reply: string): { parts: string[]; blocks: string[][] } {
   const encoded = lines.map((line) => encoder.encode(line));
   const bytes = encoder.encode(reply);
   const whole = new JoinedReplyFramer();
   const bytewise = new JoinedReplyFramer();
+  const wholeIndex = new ValueBlockIndex();
+  const bytewiseIndex = new ValueBlockIndex();
   const parts: string[] = [];
+  const blocks: string[][] = [];
   let pos = 0;
   let arrived = pos;
   for (const [k, line] of encoded.entries()) {
     const first = k === 0;
     const last = k === lines.length - 1;
-    const end = whole.frame(bytes, pos, bytes.length, line, first, last);
+    const end = whole.frame(bytes, pos, bytes.length, line, first, last, wholeIndex);
     assert.ok(end >= pos, `part ${k} is complete`);
     let partEnd = -1;
     while (partEnd < 0) {
-      partEnd = bytewise.frame(bytes, pos, arrived, line, first, last);
+      partEnd = bytewise.frame(bytes, pos, arrived, line, first, last, bytewiseIndex);
       if (partEnd < 0) arrived++;
     }
     assert.equal(partEnd, end, `part ${k} framed a byte at a time`);
-    parts.push(decoder.decode(bytes.subarray(pos, end)));
+    const part = bytes.subarray(pos, end);
+    parts.push(decoder.decode(part));
+    const indexed = [wholeIndex, bytewiseIndex].map((index) => {
+      index.select(0, index.size);
+      const found = [];
+      for (let b = 0; b < index.count; b++) {
+        found.push(
+          `${index.key(b)}:${decoder.decode(part.subarray(index.start(b), index.end(b)))}`,
+        );
+      }
+      index.clear();
+      return found;
+    });
+    assert.deepEqual(indexed[1], indexed[0], `part ${k} indexed a byte at a time`);
+    blocks.push(indexed[0]);
     pos = end;
   }
   assert.equal(pos, bytes.length);
-  return parts;
+  return { parts, blocks };
+}
+
+/** Each request's part of `reply`, the reply to `lines` joined, as text; see splitIndexed. */
+function split(lines: string[], reply: string): string[] {
+  return splitIndexed(lines, reply).parts;
 }
 
 const block = (key: string, value: string, cas?: number) =>
@@ -90,6 +114,21 @@ Deno.test("joined gets' keys are read as memcached reads them: runs of spaces, a
     block("a", "1", 7) + block("c", "3", 9) + "END\r\n",
   );
   assert.deepEqual(parts, [block("a", "1", 7), block("c", "3", 9) + "END\r\n"]);
+});
+
+Deno.test("each block of a part is indexed with its bounds in the part and the key of its line it answers", () => {
+  const { blocks } = splitIndexed(
+    ["get a b c\r\n", "gets  d  d\r\n", "get e\r\n"],
+    block("a", "1") + block("c", "33") + block("d", "4", 5) + block("d", "4", 5) + "END\r\n",
+  );
+  assert.deepEqual(blocks, [
+    [`0:${block("a", "1")}`, `2:${block("c", "33")}`],
+    [`0:${block("d", "4", 5)}`, `1:${block("d", "4", 5)}`],
+    [],
+  ]);
+  // A line that was not joined is framed alone, as first and last.
+  const alone = splitIndexed(["get x y z\r\n"], block("z", "9") + "END\r\n");
+  assert.deepEqual(alone.blocks, [[`2:${block("z", "9")}`]]);
 });
 
 Deno.test("an all-miss reply to joined gets leaves every request without blocks", () => {

@@ -12,6 +12,7 @@
  */
 
 import { findLf, readValueLine, ValueLine } from "./response_parser.ts";
+import type { ValueBlockIndex } from "./value_block_index.ts";
 
 const SPACE = 0x20;
 const CR = 0x0d;
@@ -63,6 +64,8 @@ export class JoinedReplyFramer {
   #resume = 0;
   /** Where the request's next key to match starts in its line; -1 before its part starts. */
   #at = -1;
+  /** Which key of the line, from 0, starts at `#at`. */
+  #key = 0;
   /** The fields of the `VALUE` line being read. */
   readonly #value = new ValueLine();
   /**
@@ -74,8 +77,9 @@ export class JoinedReplyFramer {
   /**
    * The index just past the part of the reply that starts at `start` and answers the request
    * whose line is `line`, or -1 when `buf[start..end)` does not hold all of it yet. `first` and
-   * `last` say whether the request is the first or the last of its joined line. Throws a
-   * `TypeError` when the bytes are not a reply to the joined line.
+   * `last` say whether the request is the first or the last of its joined line. Each block of
+   * the part is recorded in `blocks`, when given, with its bounds from `start` and the key of
+   * `line` it answers. Throws a `TypeError` when the bytes are not a reply to the joined line.
    */
   frame(
     buf: Uint8Array,
@@ -84,9 +88,11 @@ export class JoinedReplyFramer {
     line: Uint8Array,
     first: boolean,
     last: boolean,
+    blocks?: ValueBlockIndex,
   ): number {
     const lineEnd = lineBodyEnd(line);
     let at = this.#at < 0 ? joinableVerbLength(line) : this.#at;
+    let key = this.#at < 0 ? 0 : this.#key;
     let pos = start + this.#resume;
     const value = this.#value;
     this.error = false;
@@ -110,6 +116,7 @@ export class JoinedReplyFramer {
       // The request's keys are read from its line in turn, each as memcached reads it (a run of
       // bytes other than spaces), and compared where the block's key lies.
       let word = at;
+      let wordKey = key;
       let found = false;
       while (!found) {
         while (word < lineEnd && line[word] === SPACE) word++;
@@ -123,6 +130,7 @@ export class JoinedReplyFramer {
         found = (x === lineEnd || line[x] === SPACE) && y === keyEnd;
         while (x < lineEnd && line[x] !== SPACE) x++;
         word = x;
+        wordKey++;
       }
       if (!found) {
         if (last) {
@@ -132,8 +140,10 @@ export class JoinedReplyFramer {
       }
       const next = lf + 1 + value.length + 2;
       if (next > end) break;
+      blocks?.add(pos - start, next - start, wordKey - 1);
       pos = next;
       at = word;
+      key = wordKey;
       if (!last) {
         while (at < lineEnd && line[at] === SPACE) at++;
         if (at === lineEnd) return this.#done(pos);
@@ -141,6 +151,7 @@ export class JoinedReplyFramer {
     }
     this.#resume = pos - start;
     this.#at = at;
+    this.#key = key;
     return -1;
   }
 
