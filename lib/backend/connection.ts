@@ -76,9 +76,10 @@ const INDEXED = 2;
  * their replies are matched to them in that order. `get` lines sent one after another (kind
  * {@linkcode ReplyKind.Get}) are joined into one line, up to {@linkcode JOINED_LINE_MAX_BYTES}:
  * the server answers each command with a write of its own. The joined line's reply is framed
- * request by request, and each request's part is handed out as soon as it is in. A deferred
- * request waits up to {@linkcode DEFERRED_WRITE_DELAY_MS} for others to share its write; any
- * request that is not deferred takes the waiting ones with it. When anything goes wrong every
+ * request by request, and each request's part is handed out as soon as it is in, with its
+ * `VALUE` blocks indexed for the handler (`ValueBlockIndex`), as is any get line's reply. A
+ * deferred request waits up to {@linkcode DEFERRED_WRITE_DELAY_MS} for others to share its write;
+ * any request that is not deferred takes the waiting ones with it. When anything goes wrong every
  * request in flight fails at once, the socket is closed, and the next request reconnects.
  */
 export class BackendConnection {

@@ -45,7 +45,8 @@ export function lineBodyEnd(line: Uint8Array): number {
  * block's key is matched to the next key of the request's line that has it, as memcached answers
  * hits in the order asked and leaves out misses: a block that matches none of the request's keys
  * left is a later request's. It keeps where it stopped inside a part, so bytes that arrive in
- * many reads are scanned once.
+ * many reads are scanned once. A `get` line that was not joined is framed as the first and the
+ * last request of its own line, so that its blocks are indexed as well (`ValueBlockIndex`).
  *
  * @example
  * ```ts
