@@ -29,8 +29,8 @@ const BACKUP = 2;
  * writes in the order that client made them. No client waits for them, so they are deferred
  * (see `Backend.send`): gathered for a moment into one write, which a read of the backup takes
  * along before it. When the primary fails, the command goes to the backups as it is and the
- * first backup that answers replies. Every replica that failed is told
- * to the pool's {@linkcode Replication}, which replays the key there before it serves it again.
+ * first backup that answers replies. Every replica that failed is told to the pool's
+ * {@linkcode Replication}, which replays the key there before it serves it again.
  */
 export class WriteOperation implements ReplyHandler {
   readonly #pool: Pool;
