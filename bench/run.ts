@@ -45,6 +45,7 @@ import {
   summarize,
   type Summary,
 } from "./report.ts";
+import { checkTargets, formatTargetChecks } from "./targets.ts";
 import { V8_FLAGS } from "../scripts/v8_flags.ts";
 import {
   type KeySet,
@@ -648,7 +649,16 @@ async function main(opts: Options, group: ProcessGroup, dir: string): Promise<vo
     "",
     formatBackupCosts(costs),
   ].join("\n");
-  console.log(`\n${table}\n\n${legend}\n${costText ? `\n${costText}\n` : ""}`);
+  const checks = checkTargets(summaries, costs);
+  const targetText = [
+    "Issue 7's targets in this run, each against twemproxy from the medians above (the backup",
+    "pool's cost from its paired rounds):",
+    "",
+    formatTargetChecks(checks),
+  ].join("\n");
+  console.log(
+    `\n${table}\n\n${legend}\n${costText ? `\n${costText}\n` : ""}\n${targetText}\n`,
+  );
   for (const t of targets.values()) {
     if (t.proxy) {
       log(
@@ -671,6 +681,8 @@ async function main(opts: Options, group: ProcessGroup, dir: string): Promise<vo
       legend,
       "",
       ...(costText ? [costText, ""] : []),
+      targetText,
+      "",
     ].join("\n");
     await Deno.writeTextFile(opts.markdown, text);
     log(`wrote ${opts.markdown}`);
@@ -678,7 +690,7 @@ async function main(opts: Options, group: ProcessGroup, dir: string): Promise<vo
   if (opts.json) {
     await Deno.writeTextFile(
       opts.json,
-      JSON.stringify({ opts, measurements, backupCosts: costs }, null, 1),
+      JSON.stringify({ opts, measurements, backupCosts: costs, targets: checks }, null, 1),
     );
     log(`wrote ${opts.json}`);
   }
