@@ -256,36 +256,64 @@ export class BackendConnection {
     this.#flush();
   }
 
-  #flush = async (): Promise<void> => {
+  /**
+   * Writes what is queued, in one write while the socket takes it all. Not an async function, so
+   * that a write that completes at once allocates no promise: only one that waits for the socket
+   * goes on in {@linkcode #writeAfter}.
+   */
+  #flush = (): void => {
     this.#flushScheduled = false;
     clearTimeout(this.#deferredTimer);
     this.#deferredTimer = undefined;
     const conn = this.#conn;
     if (conn === null || this.#writing) return;
     this.#writing = true;
+    this.#writeQueued(conn);
+  };
+
+  /** The loop of {@linkcode #flush}, entered with `#writing` set; it clears it when it ends. */
+  #writeQueued(conn: ByteStream): void {
     try {
       while (this.#out.length > 0 && conn === this.#conn) {
         // Joined in the slab's blocks, where small batches need no buffer of their own.
         const data = concatBytes(this.#out, this.#outBytes, this.#slab);
-        this.#out = [];
+        this.#out.length = 0;
         this.#outBytes = 0;
         this.#joinVerb = 0;
         this.#queue.stamp(performance.now());
         this.#stats.bytesOut += data.length;
         const waiting = writeSoon(conn, data);
-        if (waiting !== null) await waiting;
+        if (waiting !== null) {
+          this.#writeAfter(conn, waiting);
+          return;
+        }
       }
-    } catch (error) {
-      if (conn === this.#conn) {
-        this.#fail(
-          new BackendError(this.#server, `write failed: ${(error as Error).message}`),
-          true,
-        );
-      }
-    } finally {
       this.#writing = false;
+    } catch (error) {
+      this.#writing = false;
+      this.#writeFailed(conn, error as Error);
     }
-  };
+  }
+
+  /** Waits for a write the socket could not take at once, then goes on writing. */
+  async #writeAfter(conn: ByteStream, waiting: Promise<void>): Promise<void> {
+    try {
+      await waiting;
+    } catch (error) {
+      this.#writing = false;
+      this.#writeFailed(conn, error as Error);
+      return;
+    }
+    // The loop goes on, and clears `#writing` when it ends.
+    this.#writeQueued(conn);
+  }
+
+  /** Fails the connection after a write to `conn` failed, unless it was replaced already. */
+  #writeFailed(conn: ByteStream, error: Error): void {
+    if (conn === this.#conn) {
+      this.#fail(new BackendError(this.#server, `write failed: ${error.message}`), true);
+    }
+  }
 
   async #readLoop(conn: ByteStream): Promise<void> {
     let reason = "server closed the connection";
