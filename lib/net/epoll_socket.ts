@@ -313,7 +313,7 @@ export class EpollConn extends WatchedSocket {
   /** The count read, null at the end of the stream, or -1 when nothing is there yet. */
   #tryRead(buf: Uint8Array): number | null {
     while (true) {
-      const n = Number(this.libc.fn.recv(this.fd, buf, BigInt(buf.length), 0));
+      const n = this.libc.fn.recv(this.fd, buf, BigInt(buf.length), 0);
       if (n > 0) {
         if (n < buf.length) this.#readable = false;
         return n;
@@ -332,7 +332,7 @@ export class EpollConn extends WatchedSocket {
   #trySend(data: Uint8Array): number {
     if (data.length === 0) return 0;
     while (true) {
-      const n = Number(this.libc.fn.send(this.fd, data, BigInt(data.length), MSG_NOSIGNAL));
+      const n = this.libc.fn.send(this.fd, data, BigInt(data.length), MSG_NOSIGNAL);
       if (n >= 0) return n;
       const errno = this.libc.errno();
       if (errno === EAGAIN) return -1;

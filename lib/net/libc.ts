@@ -5,7 +5,15 @@
  * @module
  */
 
-/** The signatures memrelay calls; `epoll_wait_async` runs on a thread of Deno's and resolves. */
+/**
+ * The signatures memrelay calls; `epoll_wait_async` runs on a thread of Deno's and resolves.
+ *
+ * `recv` and `send` return a `ssize_t`, which Deno's FFI would hand over as a `bigint`, a heap
+ * object made for every call. They are declared to return an `i32`, the low half of the same
+ * register on x86-64 (the only architecture the transport runs on). That is exact for counts
+ * under 2 GiB, and a call on a non-blocking socket moves at most the socket's buffer, a few MiB;
+ * -1 stays -1.
+ */
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
@@ -15,8 +23,8 @@ const SYMBOLS = {
   listen: { parameters: ["i32", "i32"], result: "i32" },
   accept4: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
   connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
-  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32" },
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   epoll_create1: { parameters: ["i32"], result: "i32" },
