@@ -649,10 +649,11 @@ async function main(opts: Options, group: ProcessGroup, dir: string): Promise<vo
     "",
     formatBackupCosts(costs),
   ].join("\n");
-  const checks = checkTargets(summaries, costs);
+  const checks = checkTargets(summaries, measurements, costs);
   const targetText = [
-    "Issue 7's targets in this run, each against twemproxy from the medians above (the backup",
-    "pool's cost from its paired rounds):",
+    "Issue 7's targets in this run, each judged by the median of memrelay's ratios to twemproxy",
+    "taken round by round (the two run back to back in each round), as the backup pool's cost",
+    "is; the ratio of the medians in the table above is beside it:",
     "",
     formatTargetChecks(checks),
   ].join("\n");
