@@ -1,26 +1,10 @@
 import assert from "node:assert/strict";
 import { backupCosts, formatBackupCosts, type Measurement } from "../../bench/report.ts";
 import { type TargetId, WORKLOADS } from "../../bench/workloads.ts";
+import { measurement } from "../helpers/bench_measurement.ts";
 
 function run(workload: string, target: TargetId, round: number, keysPerSec: number): Measurement {
-  return {
-    workload,
-    target,
-    round,
-    keysPerSec,
-    reqPerSec: keysPerSec,
-    p50: null,
-    p99: null,
-    coarseLatency: false,
-    proxyCpuUs: null,
-    memcachedCpuUs: 0,
-    generatorCpuUs: null,
-    proxyPeakRssKb: null,
-    hitRatio: null,
-    errors: 0,
-    otherCores: null,
-    stealCores: 0,
-  };
+  return measurement(workload, target, round, { keysPerSec, reqPerSec: keysPerSec });
 }
 
 Deno.test("the backup pool's cost pairs memrelay with and without it round by round, so drift between rounds cancels", () => {

@@ -7,31 +7,7 @@ import {
   type Summary,
 } from "../../bench/report.ts";
 import { checkTargets, formatTargetChecks } from "../../bench/targets.ts";
-import type { TargetId } from "../../bench/workloads.ts";
-
-type Figures = Partial<Pick<Measurement, "keysPerSec" | "p99" | "proxyCpuUs" | "proxyPeakRssKb">>;
-
-function run(workload: string, target: TargetId, round: number, figures: Figures): Measurement {
-  return {
-    workload,
-    target,
-    round,
-    keysPerSec: 0,
-    reqPerSec: 0,
-    p50: null,
-    p99: null,
-    coarseLatency: false,
-    proxyCpuUs: null,
-    memcachedCpuUs: 0,
-    generatorCpuUs: null,
-    proxyPeakRssKb: null,
-    hitRatio: null,
-    errors: 0,
-    otherCores: null,
-    stealCores: 0,
-    ...figures,
-  };
-}
+import { measurement } from "../helpers/bench_measurement.ts";
 
 /** The checks of a run made of `runs`, with its medians summarized as the bench does. */
 function check(runs: Measurement[], costs: BackupCost[] = []) {
@@ -53,12 +29,12 @@ const find = (checks: ReturnType<typeof checkTargets>, start: string) =>
 
 Deno.test("each target is judged by memrelay's ratio to twemproxy round by round, with the ratio of the medians beside it", () => {
   const checks = check([
-    run("get", "twemproxy", 1, { keysPerSec: 40_000, p99: 1600, proxyCpuUs: 18.5 }),
-    run("get", "memrelay", 1, { keysPerSec: 42_000, p99: 1700, proxyCpuUs: 18.0 }),
-    run("mget10", "twemproxy", 1, { keysPerSec: 200_000 }),
-    run("mget10", "memrelay", 1, { keysPerSec: 260_000 }),
-    run("mget100", "twemproxy", 1, { keysPerSec: 700_000, proxyCpuUs: 90 }),
-    run("mget100", "memrelay", 1, { keysPerSec: 770_000, proxyCpuUs: 80 }),
+    measurement("get", "twemproxy", 1, { keysPerSec: 40_000, p99: 1600, proxyCpuUs: 18.5 }),
+    measurement("get", "memrelay", 1, { keysPerSec: 42_000, p99: 1700, proxyCpuUs: 18.0 }),
+    measurement("mget10", "twemproxy", 1, { keysPerSec: 200_000 }),
+    measurement("mget10", "memrelay", 1, { keysPerSec: 260_000 }),
+    measurement("mget100", "twemproxy", 1, { keysPerSec: 700_000, proxyCpuUs: 90 }),
+    measurement("mget100", "memrelay", 1, { keysPerSec: 770_000, proxyCpuUs: 80 }),
   ]);
   assert.deepEqual(find(checks, "single get: keys/s"), {
     target: "single get: keys/s at least 1.0× twemproxy's",
@@ -91,12 +67,12 @@ Deno.test("pairing by round cancels the machine's drift that the ratio of the me
   // the medians apart: 31,500 against 40,000.
   const keys = find(
     check([
-      run("get", "twemproxy", 1, { keysPerSec: 40_000 }),
-      run("get", "memrelay", 1, { keysPerSec: 30_400 }),
-      run("get", "twemproxy", 2, { keysPerSec: 30_000 }),
-      run("get", "memrelay", 2, { keysPerSec: 31_500 }),
-      run("get", "memrelay", 3, { keysPerSec: 46_200 }),
-      run("get", "twemproxy", 3, { keysPerSec: 44_000 }),
+      measurement("get", "twemproxy", 1, { keysPerSec: 40_000 }),
+      measurement("get", "memrelay", 1, { keysPerSec: 30_400 }),
+      measurement("get", "twemproxy", 2, { keysPerSec: 30_000 }),
+      measurement("get", "memrelay", 2, { keysPerSec: 31_500 }),
+      measurement("get", "memrelay", 3, { keysPerSec: 46_200 }),
+      measurement("get", "twemproxy", 3, { keysPerSec: 44_000 }),
     ]),
     "single get: keys/s",
   );
@@ -106,10 +82,10 @@ Deno.test("pairing by round cancels the machine's drift that the ratio of the me
 Deno.test("a ratio exactly at its bound meets the target", () => {
   const checks = check(
     [
-      run("get", "twemproxy", 1, { keysPerSec: 50_000, p99: 1500 }),
-      run("get", "memrelay", 1, { keysPerSec: 50_000, p99: 1500 }),
-      run("mget100", "twemproxy", 1, { keysPerSec: 500_000 }),
-      run("mget100", "memrelay", 1, { keysPerSec: 600_000 }),
+      measurement("get", "twemproxy", 1, { keysPerSec: 50_000, p99: 1500 }),
+      measurement("get", "memrelay", 1, { keysPerSec: 50_000, p99: 1500 }),
+      measurement("mget100", "twemproxy", 1, { keysPerSec: 500_000 }),
+      measurement("mget100", "memrelay", 1, { keysPerSec: 600_000 }),
     ],
     [{ label: "set 1:1, backup pool", ratios: [0.85], median: 0.85 }],
   );
@@ -126,10 +102,10 @@ Deno.test("a ratio exactly at its bound meets the target", () => {
 
 Deno.test("a ratio that two decimals would round across its bound is shown with three", () => {
   const checks = check([
-    run("mget100", "twemproxy", 1, { keysPerSec: 1000 }),
-    run("mget100", "memrelay", 1, { keysPerSec: 1199 }),
-    run("get", "twemproxy", 1, { keysPerSec: 1000, p99: 1000 }),
-    run("get", "memrelay", 1, { keysPerSec: 1004, p99: 1003 }),
+    measurement("mget100", "twemproxy", 1, { keysPerSec: 1000 }),
+    measurement("mget100", "memrelay", 1, { keysPerSec: 1199 }),
+    measurement("get", "twemproxy", 1, { keysPerSec: 1000, p99: 1000 }),
+    measurement("get", "memrelay", 1, { keysPerSec: 1004, p99: 1003 }),
   ]);
   const multi = find(checks, "100-key multi-get: keys/s");
   assert.deepEqual([multi.measured, multi.met], ["1.199×", false]);
@@ -143,7 +119,7 @@ Deno.test("the backup pool's cost and the RSS under 1000 connections have target
     { label: "get, backup pool", ratios: [0.9, 0.8, 0.95], median: 0.9 },
     { label: "set, backup pool", ratios: [0.8, 0.84, 0.83], median: 0.83 },
   ];
-  const under = check([run("c1000", "memrelay", 1, { proxyPeakRssKb: 100 * 1024 })], costs);
+  const under = check([measurement("c1000", "memrelay", 1, { proxyPeakRssKb: 100 * 1024 })], costs);
   assert.equal(find(under, "get, backup pool").met, true);
   const set = find(under, "set, backup pool");
   assert.deepEqual([set.measured, set.met], ["0.83×", false]);
@@ -154,15 +130,15 @@ Deno.test("the backup pool's cost and the RSS under 1000 connections have target
     met: true,
   });
   // 150 MB is 146,484 KiB: 147,000 KiB is over, though under 150 MiB.
-  const over = check([run("c1000", "memrelay", 1, { proxyPeakRssKb: 147_000 })]);
+  const over = check([measurement("c1000", "memrelay", 1, { proxyPeakRssKb: 147_000 })]);
   assert.equal(find(over, "1000 connections").met, false);
 });
 
 Deno.test("a target the run did not measure says so, and is not counted as met or missed", () => {
   const checks = check(
     [
-      run("get", "twemproxy", 1, { keysPerSec: 40_000, p99: 1600 }),
-      run("get", "memrelay", 1, { keysPerSec: 36_000, p99: 1500 }),
+      measurement("get", "twemproxy", 1, { keysPerSec: 40_000, p99: 1600 }),
+      measurement("get", "memrelay", 1, { keysPerSec: 36_000, p99: 1500 }),
     ],
     [{ label: "get, backup pool", ratios: [], median: null }],
   );
