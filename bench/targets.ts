@@ -26,8 +26,8 @@ export interface TargetCheck {
   met: boolean | null;
 }
 
-/** The largest peak RSS under 1000 connections that meets the target: 150 MB. */
-const RSS_LIMIT_KB = 150e6 / 1024;
+/** The peak RSS under 1000 connections that the target stays under, in MB (10⁶ bytes). */
+const RSS_LIMIT_MB = 150;
 
 /** The least share of memrelay's keys/s that memrelay -b keeps, on each backup-pool load. */
 const BACKUP_KEEPS = 0.85;
@@ -133,9 +133,9 @@ export function checkTargets(
   checks.push(
     rss === null ? { target, measured: "not measured", ofMedians: "–", met: null } : {
       target,
-      measured: `${(rss * 1024 / 1e6).toFixed(0)} MB`,
+      measured: `${shownAs(rss * 1024 / 1e6, (mb) => mb < RSS_LIMIT_MB, 0)} MB`,
       ofMedians: "–",
-      met: rss < RSS_LIMIT_KB,
+      met: rss * 1024 / 1e6 < RSS_LIMIT_MB,
     },
   );
   return checks;
@@ -164,17 +164,27 @@ function pairedRatios(
 }
 
 /**
- * A check of the ratio `r`, shown with two decimals as the results table shows ratios, or three
- * when two would round it across its bound (1.199 is not shown as a 1.20 that missed 1.2).
+ * A check of the ratio `r`, shown with two decimals as the results table shows ratios.
  */
 function judged(
   target: string,
   r: number,
   at: (r: number) => boolean,
 ): Omit<TargetCheck, "ofMedians"> {
-  const met = at(r);
-  const shown = at(Number(r.toFixed(2))) === met ? r.toFixed(2) : r.toFixed(3);
-  return { target, measured: `${shown}×`, met };
+  return { target, measured: `${shownAs(r, at, 2)}×`, met: at(r) };
+}
+
+/**
+ * `value` with `decimals` decimals, or as many more as it takes for the number shown to meet the
+ * target `at` exactly when `value` does: 1.1997 is not shown as a 1.20 that missed 1.2.
+ */
+function shownAs(value: number, at: (v: number) => boolean, decimals: number): string {
+  const met = at(value);
+  for (let d = decimals; d <= 6; d++) {
+    const text = value.toFixed(d);
+    if (at(Number(text)) === met) return text;
+  }
+  return String(value);
 }
 
 /** {@linkcode checkTargets} in Markdown: a table, then how many were met of those measured. */

@@ -100,18 +100,26 @@ Deno.test("a ratio exactly at its bound meets the target", () => {
   });
 });
 
-Deno.test("a ratio that two decimals would round across its bound is shown with three", () => {
+Deno.test("a figure that two decimals would round across its bound is shown with as many as it takes", () => {
   const checks = check([
     measurement("mget100", "twemproxy", 1, { keysPerSec: 1000 }),
     measurement("mget100", "memrelay", 1, { keysPerSec: 1199 }),
-    measurement("get", "twemproxy", 1, { keysPerSec: 1000, p99: 1000 }),
-    measurement("get", "memrelay", 1, { keysPerSec: 1004, p99: 1003 }),
+    measurement("mget10", "twemproxy", 1, { keysPerSec: 10_000 }),
+    measurement("mget10", "memrelay", 1, { keysPerSec: 11_997 }),
+    measurement("get", "twemproxy", 1, { keysPerSec: 10_000, p99: 10_000 }),
+    measurement("get", "memrelay", 1, { keysPerSec: 9_998, p99: 10_003 }),
   ]);
-  const multi = find(checks, "100-key multi-get: keys/s");
-  assert.deepEqual([multi.measured, multi.met], ["1.199×", false]);
-  const p99 = find(checks, "single get: p99");
-  assert.deepEqual([p99.measured, p99.met], ["1.003×", false]);
-  assert.equal(find(checks, "single get: keys/s").measured, "1.00×");
+  const shown = (start: string) => [find(checks, start).measured, find(checks, start).met];
+  assert.deepEqual(shown("100-key multi-get: keys/s"), ["1.199×", false]);
+  assert.deepEqual(shown("10-key multi-get: keys/s"), ["1.1997×", false]);
+  assert.deepEqual(shown("single get: keys/s"), ["0.9998×", false]);
+  assert.deepEqual(shown("single get: p99"), ["1.0003×", false]);
+  // Where two decimals do not cross the bound, two are shown.
+  const plain = check([
+    measurement("get", "twemproxy", 1, { keysPerSec: 1000 }),
+    measurement("get", "memrelay", 1, { keysPerSec: 1004 }),
+  ]);
+  assert.equal(find(plain, "single get: keys/s").measured, "1.00×");
 });
 
 Deno.test("the backup pool's cost and the RSS under 1000 connections have targets of their own", () => {
@@ -131,7 +139,16 @@ Deno.test("the backup pool's cost and the RSS under 1000 connections have target
   });
   // 150 MB is 146,484 KiB: 147,000 KiB is over, though under 150 MiB.
   const over = check([measurement("c1000", "memrelay", 1, { proxyPeakRssKb: 147_000 })]);
-  assert.equal(find(over, "1000 connections").met, false);
+  assert.deepEqual(
+    [find(over, "1000 connections").measured, find(over, "1000 connections").met],
+    ["151 MB", false],
+  );
+  // 146,000 KiB is 149.5 MB: under the bound, so not shown as 150.
+  const near = check([measurement("c1000", "memrelay", 1, { proxyPeakRssKb: 146_000 })]);
+  assert.deepEqual(
+    [find(near, "1000 connections").measured, find(near, "1000 connections").met],
+    ["149.5 MB", true],
+  );
 });
 
 Deno.test("a target the run did not measure says so, and is not counted as met or missed", () => {
