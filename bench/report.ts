@@ -247,17 +247,35 @@ export function backupCosts(workloads: Workload[], measurements: Measurement[]):
   const costs: BackupCost[] = [];
   for (const w of workloads) {
     if (!w.targets.includes("memrelay") || !w.targets.includes("memrelay-b")) continue;
-    const runs = measurements.filter((m) => m.workload === w.id);
-    const ratios: number[] = [];
-    for (const withBackup of runs.filter((m) => m.target === "memrelay-b")) {
-      const without = runs.find((m) => m.target === "memrelay" && m.round === withBackup.round);
-      if (without && without.keysPerSec > 0) {
-        ratios.push(withBackup.keysPerSec / without.keysPerSec);
-      }
-    }
+    const ratios = pairedRatios(measurements, w.id, "memrelay-b", "memrelay", (m) => m.keysPerSec);
     costs.push({ label: w.label, ratios, median: median(ratios) });
   }
   return costs;
+}
+
+/**
+ * `figure` on `target` over `figure` on `base`, for `workload`, in each round where both ran and
+ * both have it (a base of 0 gives no ratio). The two run back to back within a round, so the
+ * ratio leaves out the machine's drift from round to round.
+ */
+export function pairedRatios(
+  measurements: Measurement[],
+  workload: string,
+  target: TargetId,
+  base: TargetId,
+  figure: (m: Measurement) => number | null,
+): number[] {
+  const ratios: number[] = [];
+  for (const m of measurements) {
+    if (m.workload !== workload || m.target !== target) continue;
+    const other = measurements.find((o) =>
+      o.workload === workload && o.target === base && o.round === m.round
+    );
+    const a = figure(m);
+    const b = other ? figure(other) : null;
+    if (a !== null && b) ratios.push(a / b);
+  }
+  return ratios;
 }
 
 /** {@linkcode backupCosts} in Markdown: one line per workload, with every round's ratio. */

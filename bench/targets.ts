@@ -8,7 +8,14 @@
  * @module
  */
 
-import { type BackupCost, key, type Measurement, median, type Summary } from "./report.ts";
+import {
+  type BackupCost,
+  key,
+  type Measurement,
+  median,
+  pairedRatios,
+  type Summary,
+} from "./report.ts";
 import { WORKLOADS } from "./workloads.ts";
 
 /** One target and what this run measured for it. */
@@ -80,9 +87,9 @@ export function checkTargets(
   ) => {
     const ours = summaries.get(key(workload, "memrelay"));
     const twem = summaries.get(key(workload, "twemproxy"));
-    const paired = median(pairedRatios(measurements, workload, figure));
+    const paired = median(pairedRatios(measurements, workload, "memrelay", "twemproxy", figure));
     if (paired === null) {
-      checks.push({ target, measured: "not measured", ofMedians: "–", met: null });
+      checks.push(notMeasured(target));
       return;
     }
     const a = ours ? figure(ours) : null;
@@ -112,12 +119,11 @@ export function checkTargets(
   );
   for (const cost of costs) {
     const target = `${cost.label}: at most 15% below memrelay without it`;
-    if (cost.median === null) {
-      checks.push({ target, measured: "not measured", ofMedians: "–", met: null });
-    } else {checks.push({
-        ...judged(target, cost.median, (r) => r >= BACKUP_KEEPS),
-        ofMedians: "–",
-      });}
+    checks.push(
+      cost.median === null
+        ? notMeasured(target)
+        : { ...judged(target, cost.median, (r) => r >= BACKUP_KEEPS), ofMedians: "–" },
+    );
   }
   for (const id of CPU_WORKLOADS) {
     const label = WORKLOADS.find((w) => w.id === id)?.label ?? id;
@@ -128,39 +134,25 @@ export function checkTargets(
       (r) => r <= 1,
     );
   }
-  const rss = summaries.get(key("c1000", "memrelay"))?.proxyPeakRssKb ?? null;
+  const rssKb = summaries.get(key("c1000", "memrelay"))?.proxyPeakRssKb ?? null;
   const target = "1000 connections: peak RSS under 150 MB";
-  checks.push(
-    rss === null ? { target, measured: "not measured", ofMedians: "–", met: null } : {
+  if (rssKb === null) checks.push(notMeasured(target));
+  else {
+    const mb = rssKb * 1024 / 1e6;
+    const under = (v: number) => v < RSS_LIMIT_MB;
+    checks.push({
       target,
-      measured: `${shownAs(rss * 1024 / 1e6, (mb) => mb < RSS_LIMIT_MB, 0)} MB`,
+      measured: `${shownAs(mb, under, 0)} MB`,
       ofMedians: "–",
-      met: rss * 1024 / 1e6 < RSS_LIMIT_MB,
-    },
-  );
+      met: under(mb),
+    });
+  }
   return checks;
 }
 
-/**
- * memrelay's `figure` over twemproxy's on `workload`, in each round where both ran and both have
- * it.
- */
-function pairedRatios(
-  measurements: Measurement[],
-  workload: string,
-  figure: (m: Measurement) => number | null,
-): number[] {
-  const ratios: number[] = [];
-  for (const ours of measurements) {
-    if (ours.workload !== workload || ours.target !== "memrelay") continue;
-    const twem = measurements.find((m) =>
-      m.workload === workload && m.target === "twemproxy" && m.round === ours.round
-    );
-    const a = figure(ours);
-    const b = twem ? figure(twem) : null;
-    if (a !== null && b) ratios.push(a / b);
-  }
-  return ratios;
+/** A target the run has no figure for. */
+function notMeasured(target: string): TargetCheck {
+  return { target, measured: "not measured", ofMedians: "–", met: null };
 }
 
 /**
