@@ -128,7 +128,13 @@ export class ClientSession implements ReplySink {
   #unwrittenBytes = 0;
   /** The sum of `#costs`: bytes held by requests waiting for a server. */
   #inFlightBytes = 0;
-  /** When the client last sent a byte or took one; for the idle timeout. */
+  /**
+   * Reads and writes so far. The idle sweep compares it with what it saw last time, so that
+   * no read or write has to look at the clock (`Date.now()` costs about 50 ns, on every one).
+   */
+  #activity = 0;
+  /** The count the last idle sweep saw, and the time it saw it change. */
+  #activitySeen = 0;
   #lastActive = Date.now();
   /** Set once the client went over the hard bound: replies are dropped, the end is near. */
   #overflowed = false;
@@ -169,9 +175,16 @@ export class ClientSession implements ReplySink {
 
   /**
    * True when the client has sent and taken nothing for `timeoutMs`, and no request of its
-   * waits for a server.
+   * waits for a server. A read or write is only counted; this call notes the time when it finds
+   * the count changed. So a sweep that asks every `period` ms finds a client idle between
+   * `timeoutMs` and `timeoutMs + 2 * period` after its last read or write.
    */
   idle(now: number, timeoutMs: number): boolean {
+    if (this.#activity !== this.#activitySeen) {
+      this.#activitySeen = this.#activity;
+      this.#lastActive = now;
+      return false;
+    }
     return this.#incomplete === 0 && now - this.#lastActive >= timeoutMs;
   }
 
@@ -202,7 +215,7 @@ export class ClientSession implements ReplySink {
           continue;
         }
         stats.bytesRead += n;
-        this.#lastActive = Date.now();
+        this.#activity++;
         const chunk = buf.subarray(0, n);
         if (this.#firstRead) this.#detectProtocol(chunk[0]);
         this.#queue = this.#auth === null ? this.#parser.push(chunk) : this.#authenticate(chunk);
@@ -562,7 +575,7 @@ export class ClientSession implements ReplySink {
   #written(total: number, close: boolean): boolean {
     if (total > 0) {
       this.#context.stats.bytesWritten += total;
-      this.#lastActive = Date.now();
+      this.#activity++;
     }
     this.#unwrittenBytes -= total;
     if (close) {

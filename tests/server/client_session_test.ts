@@ -272,3 +272,23 @@ Deno.test("a transient reply is written at once when it is next, and copied when
   session.close();
   await serving;
 });
+
+Deno.test("a client that read or wrote since the idle sweep last looked is not idle, however long ago that was", async () => {
+  const conn = new StalledConn("get a\r\n");
+  const { session, routed, serving } = await serveUntilRouted(conn, 1);
+  const sweep = Date.now() + 60_000;
+  assert.equal(session.idle(sweep, 1000), false, "a request waits for its server");
+  routed[0].sink.complete(routed[0].seq, encoder.encode("END\r\n"));
+  await waitWhile(() => conn.writes.length < 1);
+  conn.releaseFirstWrite();
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  assert.equal(session.idle(sweep + 999, 1000), false, "the write is seen now");
+  assert.equal(session.idle(sweep + 1998, 1000), false);
+  assert.equal(
+    session.idle(sweep + 1999, 1000),
+    true,
+    "idle a whole timeout after the sweep saw it",
+  );
+  session.close();
+  await serving;
+});
