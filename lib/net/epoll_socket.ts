@@ -155,6 +155,8 @@ export class EpollConn extends WatchedSocket {
    */
   #peerClosed = false;
   readonly #reading = new WaitingCall<number | null>("read");
+  /** What {@linkcode whenReadable} was given: called once the socket may be read again. */
+  #onReadable: (() => void) | null = null;
   readonly #writing = new WaitingCall<number>("write");
   #connecting: Waiter<void> | null = null;
 
@@ -176,6 +178,34 @@ export class EpollConn extends WatchedSocket {
   /** Writes some of `data`, at least one byte unless it is empty: the count written. */
   write(data: Uint8Array): Promise<number> {
     return this.#call(this.#writing, data, true);
+  }
+
+  /**
+   * Reads into `buf` now, when the socket may have bytes and the reactor allows it: the count
+   * read, null at the end of the stream, or -1 when the caller is to wait for
+   * {@linkcode whenReadable}. A session reads this way without a promise per read.
+   *
+   * @throws {Deno.errors.BadResource} when the socket is closed; an `Error` when the read fails
+   *   or a `read` already waits.
+   */
+  readNow(buf: Uint8Array): number | null {
+    if (this.closed) throw closedError();
+    if (this.#reading.bytes !== null) throw new Error("a read is already waiting");
+    if (!this.#readable && !this.#peerClosed) return -1;
+    if (!this.reactor.mayCompleteNow()) {
+      this.reactor.defer(this);
+      return -1;
+    }
+    return this.#tryRead(buf);
+  }
+
+  /**
+   * Calls `callback` once, from the reactor, when {@linkcode readNow} may find something: bytes,
+   * the end of the stream or an error; or from a microtask once the socket is closed. One
+   * callback at a time: a second replaces the first.
+   */
+  whenReadable(callback: () => void): void {
+    this.#onReadable = callback;
   }
 
   /**
@@ -252,6 +282,9 @@ export class EpollConn extends WatchedSocket {
     const error = closedError();
     this.#reading.fail(error);
     this.#writing.fail(error);
+    const onReadable = this.#onReadable;
+    this.#onReadable = null;
+    if (onReadable !== null) queueMicrotask(onReadable);
   }
 
   /** Resolves once a non-blocking connect has finished; rejects with its error. */
@@ -304,8 +337,13 @@ export class EpollConn extends WatchedSocket {
       }
       return;
     }
-    if (this.#reading.bytes !== null && (this.#readable || this.#peerClosed)) {
-      this.#retry(this.#reading);
+    if (this.#readable || this.#peerClosed) {
+      if (this.#reading.bytes !== null) this.#retry(this.#reading);
+      else if (this.#onReadable !== null) {
+        const onReadable = this.#onReadable;
+        this.#onReadable = null;
+        onReadable();
+      }
     }
     if (this.#writing.bytes !== null) this.#retry(this.#writing);
   }

@@ -34,6 +34,17 @@ export interface ByteStream {
    */
   tryWrite?(data: Uint8Array): number;
   /**
+   * Reads into `buf` without waiting and without a promise: the count read, null at the end of
+   * the stream, or -1 when nothing is there yet; then {@linkcode whenReadable} says when to try
+   * again. Only `EpollConn` has it (and `whenReadable`); callers fall back to `read`.
+   */
+  readNow?(buf: Uint8Array): number | null;
+  /**
+   * Calls `callback` once, when `readNow` may find bytes, the end of the stream or an error, or
+   * once the connection is closed (from a microtask then).
+   */
+  whenReadable?(callback: () => void): void;
+  /**
    * Ends the sending side (a FIN after what was written), leaving the connection open for
    * reading; `Deno.Conn` and `EpollConn` have it.
    */

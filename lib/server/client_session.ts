@@ -150,6 +150,12 @@ export class ClientSession implements ReplySink {
   /** Set by {@linkcode drain}: read no more, answer what was read, then close. */
   #draining = false;
   #resumeReading: (() => void) | null = null;
+  /** Where the client's bytes are read to: small at first, grown when a read fills it. */
+  #readBuffer = new Uint8Array(FIRST_READ_SIZE);
+  /** Set once the client has ended its side, or the connection broke. */
+  #ended = false;
+  /** Resolves {@linkcode serve}'s wait once {@linkcode #pump} has stopped for good. */
+  #served: (() => void) | null = null;
   /** Requests dispatched whose reply has not come yet. */
   #incomplete = 0;
   /** A `flush_all` waiting for every earlier request to finish, and its number. */
@@ -193,44 +199,15 @@ export class ClientSession implements ReplySink {
    * the client is within its bound; past it, they wait, and nothing more is read.
    */
   async serve(): Promise<void> {
-    let buf = new Uint8Array(FIRST_READ_SIZE);
-    const stats = this.#context.stats;
-    let ended = false;
     this.#serving = true;
-    try {
-      while (!this.#closing) {
-        const queue = this.#queue;
-        while (this.#queueAt < queue.length && !this.#closing && !this.#overBound()) {
-          this.#dispatch(queue[this.#queueAt++]);
-        }
-        const queued = this.#queueAt < queue.length;
-        if ((ended || this.#draining) && !queued) break;
-        if (queued || this.#overBound()) {
-          await new Promise<void>((resolve) => this.#resumeReading = resolve);
-          continue;
-        }
-        const n = await this.#conn.read(buf);
-        if (n === null) {
-          ended = true;
-          continue;
-        }
-        stats.bytesRead += n;
-        this.#activity++;
-        const chunk = buf.subarray(0, n);
-        if (this.#firstRead) this.#detectProtocol(chunk[0]);
-        this.#queue = this.#auth === null ? this.#parser.push(chunk) : this.#authenticate(chunk);
-        this.#queueAt = 0;
-        // The parsers copy what they keep, so the buffer can be replaced now.
-        if (n === buf.length && n < MAX_READ_SIZE) buf = new Uint8Array(n * 4);
-      }
-    } catch {
-      // A reset or broken connection ends the session like a close does.
-      ended = true;
-    }
+    const served = Promise.withResolvers<void>();
+    this.#served = served.resolve;
+    this.#pump();
+    await served.promise;
     // Cut off (quit, a request it may not send, a drain) while it may still be sending: its
     // input is read and dropped until its replies are written and the linger is over.
-    if (!ended && (!this.#closed || this.#lingerTimer !== undefined)) {
-      await this.#ignoreInput(buf);
+    if (!this.#ended && (!this.#closed || this.#lingerTimer !== undefined)) {
+      await this.#ignoreInput(this.#readBuffer);
     }
     this.#serving = false;
     if (this.#lingerTimer !== undefined) {
@@ -240,6 +217,86 @@ export class ClientSession implements ReplySink {
     this.#closing = true;
     // A write under way finishes first: the flush closes the connection after it.
     if (this.#head === this.#next && !this.#writing) this.#close();
+  }
+
+  /**
+   * Dispatches what was parsed, and reads and parses more, until it has to wait: for room in the
+   * client's bound, or for the client to send. On a connection with `readNow` (epoll), a read
+   * that has to wait costs no promise: the socket calls this again when it has bytes. Ends the
+   * serving (`#served`) when the client has left, been cut off, or the connection broke.
+   */
+  #pump = (): void => {
+    try {
+      while (!this.#closing) {
+        const queue = this.#queue;
+        while (this.#queueAt < queue.length && !this.#closing && !this.#overBound()) {
+          this.#dispatch(queue[this.#queueAt++]);
+        }
+        const queued = this.#queueAt < queue.length;
+        if ((this.#ended || this.#draining) && !queued) break;
+        if (queued || this.#overBound()) {
+          this.#resumeReading = this.#pumpSoon;
+          return;
+        }
+        const conn = this.#conn;
+        if (conn.readNow === undefined) {
+          conn.read(this.#readBuffer).then(this.#onRead, this.#onReadFailed);
+          return;
+        }
+        const n = conn.readNow(this.#readBuffer);
+        if (n === -1) {
+          conn.whenReadable!(this.#pump);
+          return;
+        }
+        this.#took(n);
+      }
+    } catch {
+      // A reset or broken connection ends the session like a close does.
+      this.#ended = true;
+    }
+    this.#served!();
+  };
+
+  /** Lets a session that waits for room in its bound go on, if it waits. */
+  #resume(): void {
+    const resume = this.#resumeReading;
+    this.#resumeReading = null;
+    resume?.();
+  }
+
+  /** Resumes {@linkcode #pump} from a microtask: not inside the write or close that made room. */
+  #pumpSoon = (): void => queueMicrotask(this.#pump);
+
+  /** A `read` (on a connection without `readNow`) has come back. */
+  #onRead = (n: number | null): void => {
+    try {
+      this.#took(n);
+    } catch {
+      this.#ended = true;
+    }
+    this.#pump();
+  };
+
+  #onReadFailed = (): void => {
+    this.#ended = true;
+    this.#served!();
+  };
+
+  /** Parses `n` bytes read into the read buffer; null is the end of the stream. */
+  #took(n: number | null): void {
+    if (n === null) {
+      this.#ended = true;
+      return;
+    }
+    this.#context.stats.bytesRead += n;
+    this.#activity++;
+    const buf = this.#readBuffer;
+    const chunk = buf.subarray(0, n);
+    if (this.#firstRead) this.#detectProtocol(chunk[0]);
+    this.#queue = this.#auth === null ? this.#parser.push(chunk) : this.#authenticate(chunk);
+    this.#queueAt = 0;
+    // The parsers copy what they keep, so the buffer can be replaced now.
+    if (n === buf.length && n < MAX_READ_SIZE) this.#readBuffer = new Uint8Array(n * 4);
   }
 
   /**
@@ -359,7 +416,7 @@ export class ClientSession implements ReplySink {
     this.#slots[(this.#head + 1) & this.#mask] = CLOSE;
     this.#next = this.#head + 2;
     this.#overflowTimer = setTimeout(() => this.#close(), OVERFLOW_GRACE_MS);
-    this.#resumeReading?.();
+    this.#resume();
     if (!this.#writing && !this.#flushScheduled) {
       this.#flushScheduled = true;
       queueMicrotask(this.#flush);
@@ -590,9 +647,7 @@ export class ClientSession implements ReplySink {
       this.#resumeReading !== null && this.#next - this.#head < MAX_IN_FLIGHT / 2 &&
       this.#unwrittenBytes + this.#inFlightBytes < this.#softBound / 2
     ) {
-      const resume = this.#resumeReading;
-      this.#resumeReading = null;
-      resume();
+      this.#resume();
     }
     return true;
   }
@@ -645,9 +700,7 @@ export class ClientSession implements ReplySink {
       return;
     }
     // A session waiting for room to read wakes up, sees it is draining, and reads no more.
-    const resume = this.#resumeReading;
-    this.#resumeReading = null;
-    resume?.();
+    this.#resume();
   }
 
   /**
@@ -673,7 +726,7 @@ export class ClientSession implements ReplySink {
     } else {
       closeQuietly(conn);
     }
-    this.#resumeReading?.();
+    this.#resume();
   }
 }
 

@@ -197,6 +197,46 @@ Deno.test("an event for a closed descriptor does not reach the new one that took
   assert.deepEqual(seenByNew.filter((events) => events & EPOLLIN), [], "no readable event");
 });
 
+Deno.test("readNow reads what is there without a promise, -1 once drained; whenReadable calls back when more comes", async () => {
+  const { listener, client, conn } = await acceptedPair();
+  const epollConn = conn as EpollConn;
+  const buf = new Uint8Array(64);
+  await writeAll(client, encoder.encode("get a\r\n"));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(epollConn.readNow(buf), 7);
+  assert.equal(epollConn.readNow(buf), -1, "a short read drained the socket: no system call");
+  const readable = Promise.withResolvers<void>();
+  let calls = 0;
+  epollConn.whenReadable(() => {
+    calls++;
+    readable.resolve();
+  });
+  await writeAll(client, encoder.encode("get b\r\n"));
+  await readable.promise;
+  assert.equal(decoder.decode(buf.subarray(0, epollConn.readNow(buf)!)), "get b\r\n");
+  client.close();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(epollConn.readNow(buf), null, "the end of the stream");
+  assert.equal(calls, 1, "one call per whenReadable");
+  conn.close();
+  listener.close();
+});
+
+Deno.test("closing a connection calls back whoever waits on whenReadable, and readNow then throws BadResource", async () => {
+  const { listener, client, conn } = await acceptedPair();
+  const epollConn = conn as EpollConn;
+  assert.equal(epollConn.readNow(new Uint8Array(8)), -1);
+  let called = false;
+  epollConn.whenReadable(() => called = true);
+  conn.close();
+  assert.equal(called, false, "not from inside close");
+  await Promise.resolve();
+  assert.equal(called, true);
+  assert.throws(() => epollConn.readNow(new Uint8Array(8)), Deno.errors.BadResource);
+  client.close();
+  listener.close();
+});
+
 /** An epoll listener on a free port, a client of Deno's, and the epoll connection it accepted. */
 async function acceptedPair(): Promise<
   { listener: ReturnType<typeof listenTcp>; client: Deno.Conn; conn: ByteStream }
