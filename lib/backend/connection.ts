@@ -315,27 +315,61 @@ export class BackendConnection {
     }
   }
 
-  async #readLoop(conn: ByteStream): Promise<void> {
-    let reason = "server closed the connection";
-    try {
-      while (true) {
-        if (this.#end === this.#buf.length) this.#makeRoom();
-        const n = await conn.read(this.#buf.subarray(this.#end));
-        // A read that completed at once may resume after the connection failed (a failed write,
-        // a timeout): its bytes belong to requests that were failed, and the buffer was reset.
-        if (conn !== this.#conn) return;
-        if (n === null) break;
-        this.#stats.bytesIn += n;
-        this.#end += n;
-        this.#readsSinceGrowth++;
-        this.#deliver();
-      }
-    } catch (error) {
-      reason = error instanceof TypeError
+  /**
+   * Reads the server's replies from `conn` and hands them out, until it ends or fails, or is
+   * replaced. On a connection with `readNow` (epoll) a read that has to wait costs no promise:
+   * the socket calls back when it has bytes. Deno's sockets are read through `read().then`.
+   */
+  #readLoop(conn: ByteStream): void {
+    const failed = (error: Error): void => {
+      if (conn !== this.#conn) return;
+      const reason = error instanceof TypeError
         ? `server sent an invalid reply: ${error.message}`
-        : `read failed: ${(error as Error).message}`;
-    }
-    if (conn === this.#conn) this.#fail(new BackendError(this.#server, reason), true);
+        : `read failed: ${error.message}`;
+      this.#fail(new BackendError(this.#server, reason), true);
+    };
+    /** Takes `n` bytes read (null at the end); false when reading is over. */
+    const took = (n: number | null): boolean => {
+      // A read may come back after the connection failed (a failed write, a timeout): its bytes
+      // belong to requests that were failed, and the buffer was reset.
+      if (conn !== this.#conn) return false;
+      if (n === null) {
+        this.#fail(new BackendError(this.#server, "server closed the connection"), true);
+        return false;
+      }
+      this.#stats.bytesIn += n;
+      this.#end += n;
+      this.#readsSinceGrowth++;
+      this.#deliver();
+      return true;
+    };
+    const pump = (): void => {
+      try {
+        while (conn === this.#conn) {
+          if (this.#end === this.#buf.length) this.#makeRoom();
+          const into = this.#buf.subarray(this.#end);
+          if (conn.readNow === undefined) {
+            conn.read(into).then((n) => {
+              try {
+                if (took(n)) pump();
+              } catch (error) {
+                failed(error as Error);
+              }
+            }, failed);
+            return;
+          }
+          const n = conn.readNow(into);
+          if (n === -1) {
+            conn.whenReadable!(pump);
+            return;
+          }
+          if (!took(n)) return;
+        }
+      } catch (error) {
+        failed(error as Error);
+      }
+    };
+    pump();
   }
 
   /**
