@@ -277,6 +277,7 @@ export class ClientSession implements ReplySink {
     this.#pump();
   };
 
+  /** A `read` (on a connection without `readNow`) failed: the session ends as on a close. */
   #onReadFailed = (): void => {
     this.#ended = true;
     this.#served!();
