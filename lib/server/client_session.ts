@@ -154,6 +154,11 @@ export class ClientSession implements ReplySink {
   #readBuffer = new Uint8Array(FIRST_READ_SIZE);
   /** Set once the client has ended its side, or the connection broke. */
   #ended = false;
+  /**
+   * Set while {@linkcode #pump} waits for `whenReadable`: the read in progress, which a
+   * {@linkcode drain} lets finish, as it lets a pending `read` on Deno's sockets.
+   */
+  #readInProgress = false;
   /** Resolves {@linkcode serve}'s wait once {@linkcode #pump} has stopped for good. */
   #served: (() => void) | null = null;
   /** Requests dispatched whose reply has not come yet. */
@@ -233,7 +238,7 @@ export class ClientSession implements ReplySink {
           this.#dispatch(queue[this.#queueAt++]);
         }
         const queued = this.#queueAt < queue.length;
-        if ((this.#ended || this.#draining) && !queued) break;
+        if ((this.#ended || (this.#draining && !this.#readInProgress)) && !queued) break;
         if (queued || this.#overBound()) {
           this.#resumeReading = this.#pumpSoon;
           return;
@@ -245,9 +250,11 @@ export class ClientSession implements ReplySink {
         }
         const n = conn.readNow(this.#readBuffer);
         if (n === -1) {
+          this.#readInProgress = true;
           conn.whenReadable!(this.#pump);
           return;
         }
+        this.#readInProgress = false;
         this.#took(n);
       }
     } catch {

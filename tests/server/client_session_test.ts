@@ -4,6 +4,8 @@ import { ProxyStats } from "../../lib/observability/stats.ts";
 import type { Router } from "../../lib/routing/router.ts";
 import type { ReplySink } from "../../lib/routing/reply_sink.ts";
 import type { TextRequest } from "../../lib/protocol/text/text_request.ts";
+import { listenTcp } from "../../lib/net/tcp.ts";
+import { writeAll } from "../../lib/protocol/bytes.ts";
 
 const encoder = new TextEncoder();
 
@@ -292,3 +294,48 @@ Deno.test("a client that read or wrote since the idle sweep last looked is not i
   session.close();
   await serving;
 });
+
+for (const io of ["epoll", "deno"] as const) {
+  Deno.test(`a request that comes after drain() while the session waits to read is still answered (--io ${io})`, async () => {
+    const listener = listenTcp("127.0.0.1", 0, io);
+    const client = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: (listener.addr as Deno.NetAddr).port,
+    });
+    const conn = await listener.accept();
+    const routed: { sink: ReplySink; seq: number }[] = [];
+    const router = {
+      route(_request: TextRequest, sink: ReplySink, seq: number) {
+        routed.push({ sink, seq });
+      },
+    } as unknown as Router;
+    const session = new ClientSession(conn, {
+      router,
+      stats: new ProxyStats(),
+      version: "test",
+      limits: {},
+      statsReply: () => new Uint8Array(0),
+    });
+    const serving = session.serve();
+    await writeAll(client, encoder.encode("get a\r\n"));
+    await waitWhile(() => routed.length < 1);
+    session.drain();
+    await writeAll(client, encoder.encode("get b\r\n"));
+    const deadline = Date.now() + 2000;
+    await waitWhile(() => routed.length < 2 && Date.now() < deadline);
+    assert.equal(routed.length, 2, "the request read after drain() is routed");
+    routed[0].sink.complete(routed[0].seq, encoder.encode("END\r\n"));
+    routed[1].sink.complete(routed[1].seq, encoder.encode("END\r\n"));
+    let text = "";
+    const buf = new Uint8Array(64);
+    while (true) {
+      const n = await client.read(buf);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    assert.equal(text, "END\r\nEND\r\n", "both answered, then the connection closed");
+    await serving;
+    client.close();
+    listener.close();
+  });
+}
