@@ -4,7 +4,7 @@ import { ProxyStats } from "../../lib/observability/stats.ts";
 import type { Router } from "../../lib/routing/router.ts";
 import type { ReplySink } from "../../lib/routing/reply_sink.ts";
 import type { TextRequest } from "../../lib/protocol/text/text_request.ts";
-import { listenTcp } from "../../lib/net/tcp.ts";
+import { type ByteStream, listenTcp } from "../../lib/net/tcp.ts";
 import { writeAll } from "../../lib/protocol/bytes.ts";
 
 const encoder = new TextEncoder();
@@ -63,26 +63,31 @@ async function waitWhile(pending: () => boolean): Promise<void> {
 }
 
 /**
- * A session over `conn` whose router only records what it is asked to route; resolves once
- * `count` requests have been routed, each with the sink and number to complete it with.
+ * A session over `conn`, serving, whose router only records what it is asked to route: each
+ * request's sink and number, to complete it with.
  */
-async function serveUntilRouted(conn: StalledConn, count: number) {
+function recordingSession(conn: ByteStream) {
   const routed: { sink: ReplySink; seq: number }[] = [];
   const router = {
     route(_request: TextRequest, sink: ReplySink, seq: number) {
       routed.push({ sink, seq });
     },
   } as unknown as Router;
-  const session = new ClientSession(conn as unknown as Deno.Conn, {
+  const session = new ClientSession(conn, {
     router,
     stats: new ProxyStats(),
     version: "test",
     limits: {},
     statsReply: () => new Uint8Array(0),
   });
-  const serving = session.serve();
-  await waitWhile(() => routed.length < count);
-  return { session, routed, serving };
+  return { session, routed, serving: session.serve() };
+}
+
+/** {@linkcode recordingSession} over `conn`, once `count` requests have been routed. */
+async function serveUntilRouted(conn: StalledConn, count: number) {
+  const served = recordingSession(conn as unknown as ByteStream);
+  await waitWhile(() => served.routed.length < count);
+  return served;
 }
 
 Deno.test("a reply that waits behind a blocked write holds its own bytes, not the read it shares", async () => {
@@ -302,21 +307,7 @@ for (const io of ["epoll", "deno"] as const) {
       hostname: "127.0.0.1",
       port: (listener.addr as Deno.NetAddr).port,
     });
-    const conn = await listener.accept();
-    const routed: { sink: ReplySink; seq: number }[] = [];
-    const router = {
-      route(_request: TextRequest, sink: ReplySink, seq: number) {
-        routed.push({ sink, seq });
-      },
-    } as unknown as Router;
-    const session = new ClientSession(conn, {
-      router,
-      stats: new ProxyStats(),
-      version: "test",
-      limits: {},
-      statsReply: () => new Uint8Array(0),
-    });
-    const serving = session.serve();
+    const { session, routed, serving } = recordingSession(await listener.accept());
     await writeAll(client, encoder.encode("get a\r\n"));
     await waitWhile(() => routed.length < 1);
     session.drain();
