@@ -461,7 +461,7 @@ export class ClientSession implements ReplySink {
       if (this.#incomplete > 1) return;
       const { request, seq } = this.#barrier;
       this.#barrier = null;
-      this.#context.router.route(request, this, seq);
+      this.#route(request, seq);
       return;
     }
     if (this.#incomplete > 0) return;
@@ -520,10 +520,29 @@ export class ClientSession implements ReplySink {
         // earlier writes wait for that would overtake them, and a later read could overtake it.
         this.#held = [];
         if (this.#incomplete > 1) this.#barrier = { request, seq };
-        else this.#context.router.route(request, this, seq);
+        else this.#route(request, seq);
         return;
       default:
-        this.#context.router.route(request, this, seq);
+        this.#route(request, seq);
+    }
+  }
+
+  /**
+   * Routes `request`, numbered `seq`. A router that throws has a bug: the request would never be
+   * answered, and the connection would stay open for it. The client is closed instead, and the
+   * error logged. (Answering it is not safe: what the router sent before it threw may still
+   * answer it.)
+   */
+  #route(request: TextRequest, seq: number): void {
+    try {
+      this.#context.router.route(request, this, seq);
+    } catch (error) {
+      this.#context.logger?.log("error", "client closed: a request failed inside the proxy", {
+        client: describePeer(this.#conn),
+        error: (error as Error).message,
+        fix: "this is a bug in memrelay: report it with this line",
+      });
+      this.#close();
     }
   }
 

@@ -330,3 +330,30 @@ for (const io of ["epoll", "deno"] as const) {
     listener.close();
   });
 }
+
+Deno.test("a request whose routing throws closes its client and is logged, rather than holding the connection open", async () => {
+  class ClosingConn extends StalledConn {
+    closes = 0;
+    override close(): void {
+      this.closes++;
+      super.close();
+    }
+  }
+  const conn = new ClosingConn("get a\r\n");
+  const logged: string[] = [];
+  const session = new ClientSession(conn as unknown as ByteStream, {
+    router: {
+      route() {
+        throw new Error("a bug");
+      },
+    } as unknown as Router,
+    stats: new ProxyStats(),
+    version: "test",
+    limits: {},
+    statsReply: () => new Uint8Array(0),
+    logger: { log: (level, message) => logged.push(`${level}: ${message}`) },
+  });
+  await session.serve();
+  assert.equal(conn.closes, 1);
+  assert.deepEqual(logged, ["error: client closed: a request failed inside the proxy"]);
+});
