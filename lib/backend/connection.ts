@@ -1,4 +1,10 @@
-import { type ByteStream, connectTcp, type TransportChoice, writeSoon } from "../net/tcp.ts";
+import {
+  type ByteStream,
+  connectTcp,
+  readSoon,
+  type TransportChoice,
+  writeSoon,
+} from "../net/tcp.ts";
 import { ByteSlab } from "../protocol/byte_slab.ts";
 import { ScratchBuffer } from "../protocol/scratch_buffer.ts";
 import { compacted, concatBytes, copyBytes } from "../protocol/bytes.ts";
@@ -343,27 +349,21 @@ export class BackendConnection {
       this.#deliver();
       return true;
     };
+    /** A read that waited (on Deno's sockets) has come back. */
+    const tookThenPump = (n: number | null): void => {
+      try {
+        if (took(n)) pump();
+      } catch (error) {
+        failed(error as Error);
+      }
+    };
     const pump = (): void => {
       try {
         while (conn === this.#conn) {
           if (this.#end === this.#buf.length) this.#makeRoom();
           const into = this.#buf.subarray(this.#end);
-          if (conn.readNow === undefined) {
-            conn.read(into).then((n) => {
-              try {
-                if (took(n)) pump();
-              } catch (error) {
-                failed(error as Error);
-              }
-            }, failed);
-            return;
-          }
-          const n = conn.readNow(into);
-          if (n === -1) {
-            conn.whenReadable!(pump);
-            return;
-          }
-          if (!took(n)) return;
+          const n = readSoon(conn, into, pump, tookThenPump, failed);
+          if (n === -1 || !took(n)) return;
         }
       } catch (error) {
         failed(error as Error);

@@ -74,6 +74,36 @@ export function writeSoon(conn: ByteStream, data: Uint8Array): Promise<void> | n
   return writeAll(conn, shared ? data.slice(written) : data.subarray(written));
 }
 
+/**
+ * Reads into `buf` what is there now: the count, or null at the end of the stream. When the read
+ * has to wait it answers -1, and then, on a connection with `readNow` (epoll), calls `retry` once
+ * a read may find something, without a promise per read; on others (Deno's sockets) it hands the
+ * outcome of a `read` to `took` or `failed`. The reading counterpart of {@linkcode writeSoon}.
+ *
+ * @example
+ * ```ts ignore
+ * const pump = (): void => {
+ *   let n: number | null;
+ *   while ((n = readSoon(conn, buf, pump, (m) => { use(m); pump(); }, fail)) !== -1) use(n);
+ * };
+ * ```
+ */
+export function readSoon(
+  conn: ByteStream,
+  buf: Uint8Array,
+  retry: () => void,
+  took: (n: number | null) => void,
+  failed: (error: Error) => void,
+): number | null {
+  if (conn.readNow === undefined) {
+    conn.read(buf).then(took, failed);
+    return -1;
+  }
+  const n = conn.readNow(buf);
+  if (n === -1) conn.whenReadable!(retry);
+  return n;
+}
+
 /** What memrelay uses of a listener; `Deno.Listener` has it, and so does `EpollListener`. */
 export interface StreamListener {
   /** The next client; rejects with `BadResource` once the listener is closed. */

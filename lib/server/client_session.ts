@@ -1,4 +1,4 @@
-import { type ByteStream, writeSoon } from "../net/tcp.ts";
+import { type ByteStream, readSoon, writeSoon } from "../net/tcp.ts";
 import { concatBytes } from "../protocol/bytes.ts";
 import { ByteSlab } from "../protocol/byte_slab.ts";
 import { BinaryRequestParser } from "../protocol/binary/binary_parser.ts";
@@ -154,10 +154,7 @@ export class ClientSession implements ReplySink {
   #readBuffer = new Uint8Array(FIRST_READ_SIZE);
   /** Set once the client has ended its side, or the connection broke. */
   #ended = false;
-  /**
-   * Set while {@linkcode #pump} waits for `whenReadable`: the read in progress, which a
-   * {@linkcode drain} lets finish, as it lets a pending `read` on Deno's sockets.
-   */
+  /** Set while {@linkcode #pump} waits for a read: the read in progress, which a drain lets finish. */
   #readInProgress = false;
   /** Resolves {@linkcode serve}'s wait once {@linkcode #pump} has stopped for good. */
   #served: (() => void) | null = null;
@@ -243,18 +240,17 @@ export class ClientSession implements ReplySink {
           this.#resumeReading = this.#pumpSoon;
           return;
         }
-        const conn = this.#conn;
-        if (conn.readNow === undefined) {
-          conn.read(this.#readBuffer).then(this.#onRead, this.#onReadFailed);
-          return;
-        }
-        const n = conn.readNow(this.#readBuffer);
+        const n = readSoon(
+          this.#conn,
+          this.#readBuffer,
+          this.#pump,
+          this.#onRead,
+          this.#onReadFailed,
+        );
         if (n === -1) {
           this.#readInProgress = true;
-          conn.whenReadable!(this.#pump);
           return;
         }
-        this.#readInProgress = false;
         this.#took(n);
       }
     } catch {
@@ -274,7 +270,7 @@ export class ClientSession implements ReplySink {
   /** Resumes {@linkcode #pump} from a microtask: not inside the write or close that made room. */
   #pumpSoon = (): void => queueMicrotask(this.#pump);
 
-  /** A `read` (on a connection without `readNow`) has come back. */
+  /** A read that waited (on a connection without `readNow`) has come back. */
   #onRead = (n: number | null): void => {
     try {
       this.#took(n);
@@ -292,6 +288,7 @@ export class ClientSession implements ReplySink {
 
   /** Parses `n` bytes read into the read buffer; null is the end of the stream. */
   #took(n: number | null): void {
+    this.#readInProgress = false;
     if (n === null) {
       this.#ended = true;
       return;
