@@ -107,8 +107,18 @@ export class BackendConnection {
   /** The length of the line the last request in `#out` ends, when `#joinVerb` is not 0. */
   #joinLineBytes = 0;
   readonly #slab = new ByteSlab(SLAB_BLOCK_SIZE, MAX_SHARED_REPLIES);
-  /** Where a large joined get's part is put together for a handler that takes it transient. */
+  /**
+   * Where a large joined get's part is put together for a handler that takes it transient, when
+   * it cannot be patched in place (see {@linkcode #endPatched}).
+   */
   readonly #scratch = new ScratchBuffer();
+  /** The bytes an `END` patched in place covers, until they are put back. */
+  readonly #patchedOver = new Uint8Array(END.length);
+  /**
+   * Where the requests of a write too large for the slab are joined: written at once, or copied
+   * by `writeSoon` if the socket makes it wait, so the next write can reuse it.
+   */
+  readonly #writeJoin = new ScratchBuffer();
   #flushScheduled = false;
   #writing = false;
   /** The timer that writes deferred requests, while they wait. */
@@ -281,14 +291,17 @@ export class BackendConnection {
   #writeQueued(conn: ByteStream): void {
     try {
       while (this.#out.length > 0 && conn === this.#conn) {
-        // Joined in the slab's blocks, where small batches need no buffer of their own.
-        const data = concatBytes(this.#out, this.#outBytes, this.#slab);
+        // Joined in the slab's blocks, where small batches need no buffer of their own, and
+        // larger ones in a buffer reused from write to write.
+        const join = this.#outBytes > MAX_SHARED_REPLIES ? this.#writeJoin : this.#slab;
+        const data = concatBytes(this.#out, this.#outBytes, join);
         this.#out.length = 0;
         this.#outBytes = 0;
         this.#joinVerb = 0;
         this.#queue.stamp(performance.now());
         this.#stats.bytesOut += data.length;
-        const waiting = writeSoon(conn, data);
+        const reused = this.#writeJoin.holds(data);
+        const waiting = writeSoon(conn, data, reused || data.byteLength !== data.buffer.byteLength);
         if (waiting !== null) {
           this.#writeAfter(conn, waiting);
           return;
@@ -473,11 +486,15 @@ export class BackendConnection {
         const handler = queue.handler!;
         // A large reply is a buffer of its own, unless its handler is done with it on return:
         // at 10 KiB a reply, one buffer each made V8 collect its whole heap every 50 ms. Such a
-        // handler gets a large joined get's part in the scratch buffer, with its END.
+        // handler gets a large joined get's part where it lies, with an END written over the
+        // bytes after it for the call, or in the scratch buffer when the read buffer ends there.
         const partOpen = (flags & OPEN) !== 0;
         const transient = shares === 1 && handler.takesTransientReplies === true &&
           (partOpen ? to - from > MAX_SHARED_REPLIES : shared === null);
-        const reply = partOpen
+        const patched = transient && partOpen && to + END.length <= buf.length;
+        const reply = patched
+          ? this.#endPatched(buf, from, to)
+          : partOpen
           ? this.#withEnd(buf, from, to, transient)
           : shared === null
           ? (transient ? buf.subarray(from, to) : this.#slab.copy(buf, from, to))
@@ -485,7 +502,11 @@ export class BackendConnection {
           ? shared
           : shared.subarray(from - base, to - base);
         if (queue.sentAt >= 0) latency.record(now - queue.sentAt, now);
-        handler.onReply(reply, queue.tag, transient, indexed ? blocks : undefined);
+        try {
+          handler.onReply(reply, queue.tag, transient, indexed ? blocks : undefined);
+        } finally {
+          if (patched) copyBytes(buf, to, this.#patchedOver, 0, END.length);
+        }
       }
       from = to;
     }
@@ -493,6 +514,18 @@ export class BackendConnection {
     blocks.discard(firstBlock);
     this.#lastProgress = Date.now();
     this.#options.onHealth(true);
+  }
+
+  /**
+   * A joined get's blocks `buf[from..to)` and an `END` written after them, in place: the bytes
+   * it covers (the next part's, or room not read into yet) are kept in `#patchedOver`, to be put
+   * back once the handler has returned. For a transient reply, whose handler is done with it by
+   * then: no copy of a large part.
+   */
+  #endPatched(buf: Uint8Array, from: number, to: number): Uint8Array {
+    copyBytes(this.#patchedOver, 0, buf, to, to + END.length);
+    copyBytes(buf, to, END, 0, END.length);
+    return buf.subarray(from, to + END.length);
   }
 
   /**

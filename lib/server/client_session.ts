@@ -1,4 +1,5 @@
 import { type ByteStream, readSoon, writeSoon } from "../net/tcp.ts";
+import { ScratchBuffer } from "../protocol/scratch_buffer.ts";
 import { concatBytes } from "../protocol/bytes.ts";
 import { ByteSlab } from "../protocol/byte_slab.ts";
 import { BinaryRequestParser } from "../protocol/binary/binary_parser.ts";
@@ -74,6 +75,11 @@ const LINGER_BYTES = 1024 * 1024;
 const COST_PER_KEY = 128;
 /** Replies are joined into one write up to this size; a larger one is written alone, uncopied. */
 const WRITE_BATCH = 256 * 1024;
+/**
+ * Where the replies of one write are joined, for every session: the write is made before any
+ * other session's, and `writeSoon` copies what the socket does not take at once.
+ */
+const writeJoin = new ScratchBuffer();
 /** How long a client over the hard bound has to take its last reply before it is cut off. */
 const OVERFLOW_GRACE_MS = 10_000;
 /**
@@ -610,10 +616,9 @@ export class ClientSession implements ReplySink {
           }
         }
         if (total > 0) {
-          const waiting = writeSoon(
-            this.#conn,
-            chunks === null ? first : concatBytes(chunks, total),
-          );
+          const waiting = chunks === null
+            ? writeSoon(this.#conn, first)
+            : writeSoon(this.#conn, concatBytes(chunks, total, writeJoin), true);
           if (waiting !== null) {
             this.#unshareWaiting();
             this.#writeAfter(waiting, total, close);

@@ -241,6 +241,32 @@ Deno.test("what the socket does not take at once is written from the session's o
   await serving;
 });
 
+Deno.test("replies joined into one write that must wait keep their bytes while other sessions join theirs", async () => {
+  const stalled = new PartialConn("get a\r\nget b\r\n");
+  const slow = await serveUntilRouted(stalled, 2);
+  const read = encoder.encode("VALUE a 0 1\r\n1\r\nEND\r\nVALUE b 0 1\r\n2\r\nEND\r\n");
+  // Both in one turn: joined into one write, of which the socket takes 5 bytes at once.
+  slow.routed[0].sink.complete(slow.routed[0].seq, read.subarray(0, 21));
+  slow.routed[1].sink.complete(slow.routed[1].seq, read.subarray(21));
+  await waitWhile(() => stalled.writes.length < 1);
+  // Another session joins its replies while the first one's rest waits.
+  const other = new PartialConn("get c\r\nget d\r\n");
+  const fast = await serveUntilRouted(other, 2);
+  const otherRead = encoder.encode("VALUE c 0 1\r\n3\r\nEND\r\nVALUE d 0 1\r\n4\r\nEND\r\n");
+  fast.routed[0].sink.complete(fast.routed[0].seq, otherRead.subarray(0, 21));
+  fast.routed[1].sink.complete(fast.routed[1].seq, otherRead.subarray(21));
+  await waitWhile(() => other.writes.length < 1);
+  assert.equal(
+    new TextDecoder().decode(stalled.writes[0]),
+    " a 0 1\r\n1\r\nEND\r\nVALUE b 0 1\r\n2\r\nEND\r\n",
+  );
+  stalled.releaseFirstWrite();
+  other.releaseFirstWrite();
+  slow.session.close();
+  fast.session.close();
+  await Promise.all([slow.serving, fast.serving]);
+});
+
 Deno.test("on a connection without tryWrite, a write that may wait has its own bytes, not the block its reply shares", async () => {
   const conn = new StalledConn("get a\r\n");
   const { session, routed, serving } = await serveUntilRouted(conn, 1);
