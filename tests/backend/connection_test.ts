@@ -608,21 +608,26 @@ Deno.test("a small reply read together with a large one does not hold the large 
   }
 });
 
-/**
- * A handler that takes transient replies, and what it saw of each during the call: the text,
- * whether the bytes were a buffer of their own, and whether they came as transient.
- */
-function transientRecorder(): {
-  seen: { text: string; ownBuffer: boolean; transient?: boolean }[];
-  transient: ReplyHandler;
-} {
-  const seen: { text: string; ownBuffer: boolean; transient?: boolean }[] = [];
+/** What a {@linkcode transientRecorder} saw of a reply during the call. */
+interface SeenReply {
+  text: string;
+  /** Whether the bytes were a buffer of their own. */
+  ownBuffer: boolean;
+  /** The size of the buffer they lie in. */
+  buffer: number;
+  transient?: boolean;
+}
+
+/** A handler that takes transient replies, and what it saw of each during the call. */
+function transientRecorder(): { seen: SeenReply[]; transient: ReplyHandler } {
+  const seen: SeenReply[] = [];
   const transient: ReplyHandler = {
     takesTransientReplies: true,
     onReply(bytes, _tag, isTransient) {
       seen.push({
         text: decoder.decode(bytes),
         ownBuffer: bytes.buffer.byteLength === bytes.byteLength,
+        buffer: bytes.buffer.byteLength,
         transient: isTransient,
       });
     },
@@ -646,7 +651,8 @@ Deno.test("a large reply is a view into the read buffer only for a handler that 
     const owned = kept.replies.get(0)!;
     assert.equal(decoder.decode(owned), reply);
     assert.equal(owned.buffer.byteLength, owned.byteLength, "a kept reply has its own buffer");
-    assert.deepEqual(seen, [{ text: reply, ownBuffer: false, transient: true }]);
+    // A view into the 64 KiB read buffer.
+    assert.deepEqual(seen, [{ text: reply, ownBuffer: false, buffer: 64 * 1024, transient: true }]);
   } finally {
     connection.close();
     await server.done;
@@ -659,18 +665,7 @@ Deno.test("a large joined get's part goes to a handler that takes transient repl
     connection.send(encoder.encode(`set big 0 0 ${big.length}\r\n${big}\r\n`), 0, collector, 1);
     connection.send(encoder.encode("set c 0 0 1\r\n3\r\n"), ReplyKind.Line, collector, 2);
     await collector.until(3);
-    const seen: { text: string; buffer: number; transient?: boolean }[] = [];
-    const transient: ReplyHandler = {
-      takesTransientReplies: true,
-      onReply(bytes, _tag, isTransient) {
-        seen.push({
-          text: decoder.decode(bytes),
-          buffer: bytes.buffer.byteLength,
-          transient: isTransient,
-        });
-      },
-      onFailure() {},
-    };
+    const { seen, transient } = transientRecorder();
     // Joined into one line, `get big c`: the END written after big's block for the call covers
     // the start of c's block.
     connection.send(encoder.encode("get big\r\n"), ReplyKind.Get, transient, 0);
@@ -678,7 +673,9 @@ Deno.test("a large joined get's part goes to a handler that takes transient repl
     await collector.until(4);
     const part = block("big", big);
     // A view into the 64 KiB read buffer, not a copy.
-    assert.deepEqual(seen, [{ text: part + "END\r\n", buffer: 64 * 1024, transient: true }]);
+    assert.deepEqual(seen, [
+      { text: part + "END\r\n", ownBuffer: false, buffer: 64 * 1024, transient: true },
+    ]);
     assert.equal(decoder.decode(collector.replies.get(3)), block("c", "3") + "END\r\n");
   });
 });
@@ -698,6 +695,7 @@ Deno.test("a large joined get's part that ends where the read buffer does is put
     assert.equal(seen.length, 1);
     assert.equal(seen[0].text, part + "END\r\n");
     assert.equal(seen[0].transient, true);
+    assert.notEqual(seen[0].buffer, 64 * 1024, "a copy, not the read buffer");
     assert.equal(decoder.decode(kept.replies.get(0)), block("c", "3") + "END\r\n");
   } finally {
     connection.close();

@@ -242,20 +242,25 @@ Deno.test("what the socket does not take at once is written from the session's o
 });
 
 Deno.test("replies joined into one write that must wait keep their bytes while other sessions join theirs", async () => {
-  const stalled = new PartialConn("get a\r\nget b\r\n");
-  const slow = await serveUntilRouted(stalled, 2);
-  const read = encoder.encode("VALUE a 0 1\r\n1\r\nEND\r\nVALUE b 0 1\r\n2\r\nEND\r\n");
-  // Both in one turn: joined into one write, of which the socket takes 5 bytes at once.
-  slow.routed[0].sink.complete(slow.routed[0].seq, read.subarray(0, 21));
-  slow.routed[1].sink.complete(slow.routed[1].seq, read.subarray(21));
-  await waitWhile(() => stalled.writes.length < 1);
+  // A session answered two one-byte hits in one turn: joined into one write, of which the
+  // socket takes 5 bytes at once; the rest waits.
+  const answerTwo = async (keys: [string, string], values: [string, string]) => {
+    const conn = new PartialConn(`get ${keys[0]}\r\nget ${keys[1]}\r\n`);
+    const served = await serveUntilRouted(conn, 2);
+    const read = encoder.encode(
+      `VALUE ${keys[0]} 0 1\r\n${values[0]}\r\nEND\r\nVALUE ${keys[1]} 0 1\r\n${
+        values[1]
+      }\r\nEND\r\n`,
+    );
+    served.routed[0].sink.complete(served.routed[0].seq, read.subarray(0, 21));
+    served.routed[1].sink.complete(served.routed[1].seq, read.subarray(21));
+    await waitWhile(() => conn.writes.length < 1);
+    return { conn, ...served };
+  };
+  const slow = await answerTwo(["a", "b"], ["1", "2"]);
   // Another session joins its replies while the first one's rest waits.
-  const other = new PartialConn("get c\r\nget d\r\n");
-  const fast = await serveUntilRouted(other, 2);
-  const otherRead = encoder.encode("VALUE c 0 1\r\n3\r\nEND\r\nVALUE d 0 1\r\n4\r\nEND\r\n");
-  fast.routed[0].sink.complete(fast.routed[0].seq, otherRead.subarray(0, 21));
-  fast.routed[1].sink.complete(fast.routed[1].seq, otherRead.subarray(21));
-  await waitWhile(() => other.writes.length < 1);
+  const fast = await answerTwo(["c", "d"], ["3", "4"]);
+  const [stalled, other] = [slow.conn, fast.conn];
   assert.equal(
     new TextDecoder().decode(stalled.writes[0]),
     " a 0 1\r\n1\r\nEND\r\nVALUE b 0 1\r\n2\r\nEND\r\n",
