@@ -162,6 +162,13 @@ export class ClientSession implements ReplySink {
   #ended = false;
   /** Set while {@linkcode #pump} waits for a read: the read in progress, which a drain lets finish. */
   #readInProgress = false;
+  /**
+   * True while requests are dispatched ({@linkcode #pump}, or the requests a `flush_all` held
+   * back): a reply completed then (one the proxy gives itself, or a failure a handler reports at
+   * once) waits for the turn's flush, as the dispatcher may yet decide to wait for room and needs
+   * the flush to resume it.
+   */
+  #dispatching = false;
   /** Resolves {@linkcode serve}'s wait once {@linkcode #pump} has stopped for good. */
   #served: (() => void) | null = null;
   /** Requests dispatched whose reply has not come yet. */
@@ -234,6 +241,17 @@ export class ClientSession implements ReplySink {
    * serving (`#served`) when the client has left, been cut off, or the connection broke.
    */
   #pump = (): void => {
+    const outer = this.#dispatching;
+    this.#dispatching = true;
+    try {
+      this.#readAndDispatch();
+    } finally {
+      this.#dispatching = outer;
+    }
+  };
+
+  /** The body of {@linkcode #pump}. */
+  #readAndDispatch(): void {
     try {
       while (!this.#closing) {
         const queue = this.#queue;
@@ -264,7 +282,7 @@ export class ClientSession implements ReplySink {
       this.#ended = true;
     }
     this.#served!();
-  };
+  }
 
   /** Lets a session that waits for room in its bound go on, if it waits. */
   #resume(): void {
@@ -390,9 +408,14 @@ export class ClientSession implements ReplySink {
       this.#overflow();
       return;
     }
-    if (writeNow) {
+    const alone = next && !this.#flushScheduled && this.#next === seq + 1 &&
+      !this.#dispatching && this.#held === null;
+    if (writeNow || alone) {
       // Up to its first wait, the flush runs now: it writes the reply, or copies what the
-      // socket does not take (a shared view is copied before any wait).
+      // socket does not take (a shared view is copied before any wait). So does it for the one
+      // reply a client awaits, whose write no later reply could join this turn, when it comes
+      // from a server and no flush_all holds requests back (the flush may close the session
+      // only once they are answered).
       this.#flush();
     } else if ((seq === this.#head || shares) && !this.#flushScheduled && !this.#writing) {
       this.#flushScheduled = true;
@@ -471,7 +494,13 @@ export class ClientSession implements ReplySink {
     const held = this.#held!;
     this.#held = null;
     // A flush_all among them raises a new barrier, and #dispatch holds the rest behind it.
-    for (const item of held) this.#dispatch(item);
+    const outer = this.#dispatching;
+    this.#dispatching = true;
+    try {
+      for (const item of held) this.#dispatch(item);
+    } finally {
+      this.#dispatching = outer;
+    }
   }
 
   #dispatch(item: ParsedItem): void {

@@ -57,6 +57,17 @@ class PartialConn extends StalledConn {
   }
 }
 
+/** The bytes of `chunks`, joined. */
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
 /** Resolves once `pending()` no longer holds, checking every millisecond. */
 async function waitWhile(pending: () => boolean): Promise<void> {
   while (pending()) await new Promise((resolve) => setTimeout(resolve, 1));
@@ -161,6 +172,51 @@ function twoLargeReplies(): [Uint8Array, Uint8Array] {
   const block = new Uint8Array(300 * 1024 + 16).fill(0x78);
   return [block.subarray(0, 150 * 1024), block.subarray(150 * 1024, 300 * 1024)];
 }
+
+Deno.test("the one reply a client awaits is written as it completes, and a pipeline's first waits for the turn's flush", async () => {
+  const read = encoder.encode("VALUE a 0 1\r\n1\r\nEND\r\nVALUE b 0 1\r\n2\r\nEND\r\n");
+  const alone = new FillingConn("get a\r\n");
+  const one = await serveUntilRouted(alone, 1);
+  one.routed[0].sink.complete(one.routed[0].seq, read.subarray(0, 21));
+  assert.equal(alone.tried.length, 1, "written before complete() returned");
+  assert.equal(alone.tried[0].buffer, read.buffer, "from the read, uncopied");
+  const pipelined = new FillingConn("get a\r\nget b\r\n");
+  const two = await serveUntilRouted(pipelined, 2);
+  two.routed[0].sink.complete(two.routed[0].seq, read.subarray(0, 21));
+  assert.equal(pipelined.tried.length, 0, "the second reply may still join its write");
+  two.routed[1].sink.complete(two.routed[1].seq, read.subarray(21));
+  await waitWhile(() => pipelined.tried.length < 1);
+  assert.equal(new TextDecoder().decode(pipelined.tried[0]), new TextDecoder().decode(read));
+  one.session.close();
+  two.session.close();
+  await Promise.all([one.serving, two.serving]);
+});
+
+Deno.test("a client that ends its side after a flush_all is answered and closed once the flush_all is", async () => {
+  /** Sends its input, then ends its side; the socket takes every write at once. */
+  class EndingConn extends FillingConn {
+    #sent = false;
+    closed = false;
+    override read(buf: Uint8Array): Promise<number | null> {
+      if (this.#sent) return Promise.resolve(null);
+      this.#sent = true;
+      return super.read(buf);
+    }
+    override close(): void {
+      this.closed = true;
+      super.close();
+    }
+  }
+  const conn = new EndingConn("get a\r\nflush_all\r\n");
+  const { routed, serving } = await serveUntilRouted(conn, 1);
+  routed[0].sink.complete(routed[0].seq, encoder.encode("END\r\n"));
+  // The flush_all waited for the get; it is routed now, and its reply completes the session.
+  await waitWhile(() => routed.length < 2);
+  routed[1].sink.complete(routed[1].seq, encoder.encode("OK\r\n"));
+  await serving;
+  await waitWhile(() => !conn.closed);
+  assert.equal(new TextDecoder().decode(concat(conn.tried)), "END\r\nOK\r\n");
+});
 
 Deno.test("a pipeline's replies that come in together are written in the same turn from the block they share, not copied each", async () => {
   const conn = new FillingConn("get a\r\nget b\r\n");
