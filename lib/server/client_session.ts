@@ -387,7 +387,9 @@ export class ClientSession implements ReplySink {
     const next = seq === this.#head && !this.#writing;
     // The flush copies a shared view before it waits; a view of a whole buffer would not look
     // shared, so such a transient one is copied here instead.
-    const writeNow = transient && next && !this.#flushScheduled && shares;
+    // Not while a flush_all holds requests back: the flush may close the session only once they
+    // are answered, so it comes after the barrier moves on, and the reply is copied.
+    const writeNow = transient && next && !this.#flushScheduled && shares && this.#held === null;
     // A reply that shares its bytes with others (a backend read's replies do) must not wait in
     // the ring past this turn: a client slow to read holds its own replies, not its
     // neighbours'. It stays a view until this turn's flush, which writes it if the replies

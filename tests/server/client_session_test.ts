@@ -192,31 +192,35 @@ Deno.test("the one reply a client awaits is written as it completes, and a pipel
   await Promise.all([one.serving, two.serving]);
 });
 
-Deno.test("a client that ends its side after a flush_all is answered and closed once the flush_all is", async () => {
-  /** Sends its input, then ends its side; the socket takes every write at once. */
-  class EndingConn extends FillingConn {
-    #sent = false;
-    closed = false;
-    override read(buf: Uint8Array): Promise<number | null> {
-      if (this.#sent) return Promise.resolve(null);
-      this.#sent = true;
-      return super.read(buf);
+for (const transient of [false, true]) {
+  Deno.test(`a client that ends its side after a flush_all is answered and closed once the flush_all is (${transient ? "transient" : "kept"} reply)`, async () => {
+    /** Sends its input, then ends its side; the socket takes every write at once. */
+    class EndingConn extends FillingConn {
+      #sent = false;
+      closed = false;
+      override read(buf: Uint8Array): Promise<number | null> {
+        if (this.#sent) return Promise.resolve(null);
+        this.#sent = true;
+        return super.read(buf);
+      }
+      override close(): void {
+        this.closed = true;
+        super.close();
+      }
     }
-    override close(): void {
-      this.closed = true;
-      super.close();
-    }
-  }
-  const conn = new EndingConn("get a\r\nflush_all\r\n");
-  const { routed, serving } = await serveUntilRouted(conn, 1);
-  routed[0].sink.complete(routed[0].seq, encoder.encode("END\r\n"));
-  // The flush_all waited for the get; it is routed now, and its reply completes the session.
-  await waitWhile(() => routed.length < 2);
-  routed[1].sink.complete(routed[1].seq, encoder.encode("OK\r\n"));
-  await serving;
-  await waitWhile(() => !conn.closed);
-  assert.equal(new TextDecoder().decode(concat(conn.tried)), "END\r\nOK\r\n");
-});
+    const conn = new EndingConn("get a\r\nflush_all\r\n");
+    const { routed, serving } = await serveUntilRouted(conn, 1);
+    routed[0].sink.complete(routed[0].seq, encoder.encode("END\r\n"));
+    // The flush_all waited for the get; it is routed now, and its reply completes the session.
+    await waitWhile(() => routed.length < 2);
+    // A view into a larger read, as a backend connection hands replies out.
+    const read = encoder.encode("OK\r\nmore replies");
+    routed[1].sink.complete(routed[1].seq, read.subarray(0, 4), transient);
+    await serving;
+    await waitWhile(() => !conn.closed);
+    assert.equal(new TextDecoder().decode(concat(conn.tried)), "END\r\nOK\r\n");
+  });
+}
 
 Deno.test("a pipeline's replies that come in together are written in the same turn from the block they share, not copied each", async () => {
   const conn = new FillingConn("get a\r\nget b\r\n");
