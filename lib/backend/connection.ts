@@ -116,7 +116,7 @@ export class BackendConnection {
   readonly #patchedOver = new Uint8Array(END.length);
   /**
    * Where the requests of a write too large for the slab are joined: written at once, or copied
-   * by `writeSoon` if the socket makes it wait, so the next write can reuse it.
+   * by `writeSoon` (told it is reused) if the socket makes it wait.
    */
   readonly #writeJoin = new ScratchBuffer();
   #flushScheduled = false;
@@ -300,8 +300,7 @@ export class BackendConnection {
         this.#joinVerb = 0;
         this.#queue.stamp(performance.now());
         this.#stats.bytesOut += data.length;
-        const reused = this.#writeJoin.holds(data);
-        const waiting = writeSoon(conn, data, reused || data.byteLength !== data.buffer.byteLength);
+        const waiting = writeSoon(conn, data, this.#writeJoin.holds(data));
         if (waiting !== null) {
           this.#writeAfter(conn, waiting);
           return;

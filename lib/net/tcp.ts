@@ -58,10 +58,9 @@ export interface ByteStream {
 /**
  * Writes all of `data`: what the socket takes at once through `tryWrite`, without a promise,
  * and the rest through `write`. Null when nothing is left to wait for; else the promise of the
- * rest. A rest that waits is copied first when `data` is `shared`: by default when it shares its
- * buffer (a piece of a block, or a view into a read buffer), so that a slow peer holds only its
- * own bytes. A caller that joins chunks in a buffer it reuses (a `ScratchBuffer`) says so, as
- * the view may be the whole buffer.
+ * rest. A rest that waits is copied first when `data` shares its buffer (a piece of a block, or
+ * a view into a read buffer), so that a slow peer holds only its own bytes; and when it lies in a
+ * buffer the caller will reuse (`reused`: a `ScratchBuffer`, which it may fill whole).
  *
  * @example
  * ```ts ignore
@@ -72,10 +71,11 @@ export interface ByteStream {
 export function writeSoon(
   conn: ByteStream,
   data: Uint8Array,
-  shared: boolean = data.byteLength !== data.buffer.byteLength,
+  reused = false,
 ): Promise<void> | null {
   const written = conn.tryWrite?.(data) ?? 0;
   if (written === data.length) return null;
+  const shared = reused || data.byteLength !== data.buffer.byteLength;
   return writeAll(conn, shared ? data.slice(written) : data.subarray(written));
 }
 

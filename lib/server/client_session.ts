@@ -385,11 +385,13 @@ export class ClientSession implements ReplySink {
     const i = seq & this.#mask;
     const shares = reply.byteLength !== reply.buffer.byteLength;
     const next = seq === this.#head && !this.#writing;
+    // The flush may run now, for this reply alone: not while a flush_all holds requests back, as
+    // the flush may close the session only once they are answered (it comes after the barrier
+    // moves on).
+    const flushNow = next && !this.#flushScheduled && this.#held === null;
     // The flush copies a shared view before it waits; a view of a whole buffer would not look
     // shared, so such a transient one is copied here instead.
-    // Not while a flush_all holds requests back: the flush may close the session only once they
-    // are answered, so it comes after the barrier moves on, and the reply is copied.
-    const writeNow = transient && next && !this.#flushScheduled && shares && this.#held === null;
+    const writeNow = transient && flushNow && shares;
     // A reply that shares its bytes with others (a backend read's replies do) must not wait in
     // the ring past this turn: a client slow to read holds its own replies, not its
     // neighbours'. It stays a view until this turn's flush, which writes it if the replies
@@ -410,14 +412,11 @@ export class ClientSession implements ReplySink {
       this.#overflow();
       return;
     }
-    const alone = next && !this.#flushScheduled && this.#next === seq + 1 &&
-      !this.#dispatching && this.#held === null;
-    if (writeNow || alone) {
+    if (writeNow || (flushNow && this.#next === seq + 1 && !this.#dispatching)) {
       // Up to its first wait, the flush runs now: it writes the reply, or copies what the
       // socket does not take (a shared view is copied before any wait). So does it for the one
       // reply a client awaits, whose write no later reply could join this turn, when it comes
-      // from a server and no flush_all holds requests back (the flush may close the session
-      // only once they are answered).
+      // from a server.
       this.#flush();
     } else if ((seq === this.#head || shares) && !this.#flushScheduled && !this.#writing) {
       this.#flushScheduled = true;

@@ -39,6 +39,11 @@ export class TextClient {
     while (bytes.length > 0) bytes = bytes.subarray(await this.#conn.write(bytes));
   }
 
+  /** Ends the sending side (a FIN), leaving the connection open for reading. */
+  async closeWrite(): Promise<void> {
+    await this.#conn.closeWrite();
+  }
+
   /** Reads one reply of the given kind, as bytes; rejects after `timeoutMs` or on close. */
   readReplyBytes(kind: ReplyKindCode = ReplyKind.Line, timeoutMs = 5000): Promise<Uint8Array> {
     return this.#take(

@@ -211,6 +211,16 @@ Deno.test("version, verbosity, stats and quit are answered by the proxy itself",
   });
 });
 
+Deno.test("a client that ends its side after a get and a flush_all gets both replies, then the proxy closes", async () => {
+  await withCluster({}, async ({ client }) => {
+    const c = await client();
+    // The flush_all waits for the get, and holds back what would follow it.
+    await c.write("get nope\r\nflush_all\r\n");
+    await c.closeWrite();
+    assert.deepEqual(await c.readUntilClosed(), "END\r\nOK\r\n");
+  });
+});
+
 Deno.test("unknown commands get ERROR and the connection stays open", async () => {
   await withCluster({}, async ({ client }) => {
     const c = await client();
